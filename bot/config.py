@@ -1,0 +1,338 @@
+"""Configuration contract of DESIGN.md: environment variables (and `.env`) plus a TOML
+file naming organizations, lines with their routes, and members.
+
+Misconfiguration raises `ConfigError` naming the variable or TOML key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.compliance import parse_quiet_hours
+from bot.domain.phones import InvalidPhone, normalize_phone
+
+ROLES = ("admin", "agent", "limited")
+REPLY_MODES = ("direct", "explicit")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class OrganizationConfig:
+    key: str
+    name: str
+    timezone: str = "UTC"
+    quiet_hours: list[str] | None = None
+    quiet_mode: str = "hold"
+    help_text: str = ""
+    voice: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineConfig:
+    phone: str
+    organization: str
+    label: str = ""
+    slack_channel: str | None = None
+    discord_channel: str | None = None
+    default_assignee: str | None = None
+    reply_mode: str = "direct"
+
+
+@dataclass(frozen=True)
+class MemberConfig:
+    key: str
+    organization: str
+    name: str
+    role: str = "agent"
+    slack_user: str | None = None
+    discord_user: str | None = None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The TOML part: who and what exists."""
+
+    organizations: list[OrganizationConfig] = field(default_factory=list)
+    lines: list[LineConfig] = field(default_factory=list)
+    members: list[MemberConfig] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None = None
+    api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    bot_token: str
+    api_url: str | None = None
+    gateway_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AiSettings:
+    api_key: str
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    timeout: float = 20.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///smsbridge.db"
+    public_url: str = "http://localhost:8080"
+    host: str = "0.0.0.0"
+    port: int = 8080
+    undo_seconds: float = 5.0
+    twilio: TwilioSettings | None = None
+    slack: SlackSettings | None = None
+    discord: DiscordSettings | None = None
+    ai: AiSettings | None = None
+    directory: Directory = field(default_factory=Directory)
+    config_path: str | None = None
+
+    def platforms_report(self) -> list[str]:
+        def state(name: str, on: object) -> str:
+            return f"{name}: {'on' if on else 'off (no credentials)'}"
+
+        slack_mode = ""
+        if self.slack:
+            slack_mode = " (Socket Mode)" if self.slack.app_token else " (HTTP events)"
+        return [
+            state("twilio", self.twilio),
+            state("slack", self.slack) + slack_mode,
+            state("discord", self.discord),
+            state("ai drafts", self.ai),
+        ]
+
+
+def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:
+    if env is None:
+        if read_dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
+        env = dict(os.environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    def needs(present: str, missing: str) -> None:
+        raise ConfigError(f"{missing} is required when {present} is set")
+
+    twilio = None
+    if get("TWILIO_ACCOUNT_SID") or get("TWILIO_AUTH_TOKEN"):
+        if not get("TWILIO_AUTH_TOKEN"):
+            needs("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+        if not get("TWILIO_ACCOUNT_SID"):
+            needs("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID")
+        twilio = TwilioSettings(
+            get("TWILIO_ACCOUNT_SID") or "", get("TWILIO_AUTH_TOKEN") or "", get("TWILIO_API_URL")
+        )
+
+    slack = None
+    if get("SLACK_BOT_TOKEN") or get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN"):
+        if not get("SLACK_BOT_TOKEN"):
+            needs("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
+        if not get("SLACK_APP_TOKEN") and not get("SLACK_SIGNING_SECRET"):
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set "
+                "(or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        slack = SlackSettings(
+            get("SLACK_BOT_TOKEN") or "",
+            get("SLACK_SIGNING_SECRET"),
+            get("SLACK_APP_TOKEN"),
+            get("SLACK_API_URL"),
+        )
+
+    discord = None
+    if get("DISCORD_BOT_TOKEN"):
+        discord = DiscordSettings(
+            get("DISCORD_BOT_TOKEN") or "", get("DISCORD_API_URL"), get("DISCORD_GATEWAY_URL")
+        )
+    elif get("DISCORD_API_URL") or get("DISCORD_GATEWAY_URL"):
+        needs("DISCORD_API_URL or DISCORD_GATEWAY_URL", "DISCORD_BOT_TOKEN")
+
+    ai = None
+    if get("OPENAI_API_KEY"):
+        ai = AiSettings(
+            get("OPENAI_API_KEY") or "",
+            get("OPENAI_BASE_URL"),
+            get("SMSBRIDGE_AI_MODEL") or "gpt-4o-mini",
+        )
+
+    port_text = get("SMSBRIDGE_PORT") or get("PORT") or "8080"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"SMSBRIDGE_PORT must be a number, got {port_text!r}") from None
+    undo_text = get("SMSBRIDGE_UNDO_SECONDS") or "5"
+    try:
+        undo = float(undo_text)
+        if undo < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"SMSBRIDGE_UNDO_SECONDS must be a number of seconds ≥ 0, got {undo_text!r}"
+        ) from None
+
+    public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"SMSBRIDGE_PUBLIC_URL must start with http:// or https://: {public_url}")
+
+    config_path = get("SMSBRIDGE_CONFIG")
+    if config_path is None and Path("smsbridge.toml").exists():
+        config_path = "smsbridge.toml"
+    directory = Directory()
+    if config_path:
+        path = Path(config_path)
+        if not path.exists():
+            raise ConfigError(f"SMSBRIDGE_CONFIG names {config_path}, which does not exist")
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"SMSBRIDGE_CONFIG {config_path}: {exc}") from None
+        directory = parse_directory(data)
+
+    return Settings(
+        database_url=get("SMSBRIDGE_DATABASE_URL") or "sqlite+aiosqlite:///smsbridge.db",
+        public_url=public_url,
+        host=get("SMSBRIDGE_HOST") or "0.0.0.0",
+        port=port,
+        undo_seconds=undo,
+        twilio=twilio,
+        slack=slack,
+        discord=discord,
+        ai=ai,
+        directory=directory,
+        config_path=config_path,
+    )
+
+
+def parse_directory(data: dict[str, Any]) -> Directory:
+    """Validate the TOML tables; every error names the key that is wrong."""
+    known = {"organizations", "lines", "members"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"unknown TOML table [{key}]; expected one of {sorted(known)}")
+
+    organizations = []
+    for key, raw in _table(data, "organizations").items():
+        where = f"organizations.{key}"
+        tz = str(raw.get("timezone", "UTC"))
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{where}.timezone: unknown time zone {tz!r}") from None
+        quiet = raw.get("quiet_hours")
+        try:
+            parse_quiet_hours(quiet, tz)
+        except ValueError as exc:
+            raise ConfigError(f"{where}.quiet_hours: {exc}") from None
+        mode = raw.get("quiet_mode", "hold")
+        if mode not in ("hold", "refuse"):
+            raise ConfigError(f"{where}.quiet_mode must be 'hold' or 'refuse', got {mode!r}")
+        voice = raw.get("voice", {})
+        if not isinstance(voice, dict):
+            raise ConfigError(f"{where}.voice must be a table")
+        organizations.append(
+            OrganizationConfig(
+                key=key,
+                name=str(raw.get("name", key)),
+                timezone=tz,
+                quiet_hours=list(quiet) if quiet else None,
+                quiet_mode=mode,
+                help_text=str(raw.get("help_text", "")),
+                voice=voice,
+            )
+        )
+    org_keys = {o.key for o in organizations}
+
+    members = []
+    for key, raw in _table(data, "members").items():
+        where = f"members.{key}"
+        org = _org_ref(raw, where, org_keys)
+        role = raw.get("role", "agent")
+        if role not in ROLES:
+            raise ConfigError(f"{where}.role must be one of {', '.join(ROLES)}, got {role!r}")
+        members.append(
+            MemberConfig(
+                key=key,
+                organization=org,
+                name=str(raw.get("name", key)),
+                role=role,
+                slack_user=_opt_str(raw, "slack_user"),
+                discord_user=_opt_str(raw, "discord_user"),
+            )
+        )
+    member_keys = {(m.organization, m.key) for m in members}
+
+    lines = []
+    for raw_phone, raw in _table(data, "lines").items():
+        where = f'lines."{raw_phone}"'
+        try:
+            phone = normalize_phone(raw_phone)
+        except InvalidPhone as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        org = _org_ref(raw, where, org_keys)
+        assignee = _opt_str(raw, "default_assignee")
+        if assignee and (org, assignee) not in member_keys:
+            raise ConfigError(f"{where}.default_assignee: no member {assignee!r} in {org!r}")
+        mode = raw.get("reply_mode", "direct")
+        if mode not in REPLY_MODES:
+            raise ConfigError(f"{where}.reply_mode must be 'direct' or 'explicit', got {mode!r}")
+        lines.append(
+            LineConfig(
+                phone=phone,
+                organization=org,
+                label=str(raw.get("label", "")),
+                slack_channel=_opt_str(raw, "slack_channel"),
+                discord_channel=_opt_str(raw, "discord_channel"),
+                default_assignee=assignee,
+                reply_mode=mode,
+            )
+        )
+    return Directory(organizations, lines, members)
+
+
+def _table(data: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    for key, value in table.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{name}.{key}] must be a table")
+    return table
+
+
+def _org_ref(raw: dict[str, Any], where: str, org_keys: set[str]) -> str:
+    org = raw.get("organization")
+    if not org:
+        raise ConfigError(f"{where}.organization is required")
+    if org not in org_keys:
+        raise ConfigError(f"{where}.organization: no [organizations.{org}] table")
+    return str(org)
+
+
+def _opt_str(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return str(value) if value not in (None, "") else None

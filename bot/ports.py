@@ -1,0 +1,85 @@
+"""The small interfaces bot/ defines and bridges implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.types import ConversationView, MessageView, ThreadRef
+
+
+class RetryLater(Exception):
+    """The outside system asked us to wait (429, 5xx) or was unreachable before the
+    request left: safe to try again."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Rejected(Exception):
+    """The outside system refused for good; retrying would not help."""
+
+    def __init__(self, reason: str, code: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class OutcomeUnknown(Exception):
+    """The request may have reached the outside system; repeating it could duplicate."""
+
+
+class ThreadGone(Exception):
+    """The chat thread or its header was deleted, or the channel is no longer reachable."""
+
+
+@dataclass(frozen=True)
+class SentSms:
+    sid: str
+    status: str
+
+
+class SmsGateway(Protocol):
+    async def send(
+        self,
+        *,
+        from_phone: str,
+        to_phone: str,
+        body: str,
+        media_urls: list[str],
+        status_callback: str,
+    ) -> SentSms: ...
+
+    async def close(self) -> None: ...
+
+
+class ChatBridge(Protocol):
+    """One chat platform. Raise ThreadGone, RetryLater or Rejected as they apply."""
+
+    platform: str
+
+    async def create_thread(
+        self, channel: str, conversation: ConversationView, previous: ThreadRef | None
+    ) -> ThreadRef:
+        """Post the header card and open a thread under it; `previous` is the thread this
+        one replaces (deleted or moved), for the header to link to."""
+        ...
+
+    async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None: ...
+
+    async def post_messages(
+        self, thread: ThreadRef, conversation: ConversationView, messages: list[MessageView]
+    ) -> list[str]:
+        """Post messages in order (may coalesce several into one post); returns the post id
+        of each message."""
+        ...
+
+    async def show_status(self, thread: ThreadRef, post_id: str, message: MessageView) -> None:
+        """An outbound message moved status: mark its chat copy."""
+        ...
+
+    async def notify(
+        self, thread: ThreadRef, text: str, *, user_id: str | None = None
+    ) -> None:
+        """A notice in the thread; with a user id, shown only to that user where possible."""
+        ...

@@ -1,0 +1,170 @@
+"""The core's own types. Bridges translate outside payloads into these and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    provider_sid: str
+    from_phone: str
+    to_phone: str
+    body: str
+    media: tuple[MediaRef, ...] = ()
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider_sid: str
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Somebody acting from a chat platform (or the CLI, platform "cli")."""
+
+    platform: str
+    user_id: str
+    display_name: str | None = None
+
+
+CLI_ACTOR = Actor("cli", "cli", "command line")
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """A place in chat: a channel, optionally a thread in it and a post in that."""
+
+    platform: str
+    channel: str
+    thread_id: str | None = None
+    post_id: str | None = None
+    workspace: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """A teammate's message in a mirrored thread."""
+
+    actor: Actor
+    where: ChatRef
+    text: str
+    event_key: str
+    files: tuple[OutboundFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a service did, in words a member can read. `ok=False` means refused;
+    nothing was changed or sent."""
+
+    ok: bool
+    text: str
+    conversation_id: int | None = None
+    message_id: int | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def refused(cls, text: str, **kw: object) -> Outcome:
+        return cls(False, text, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    key: str
+    name: str
+    role: str
+    slack_user: str | None
+    discord_user: str | None
+
+    def user_id(self, platform: str) -> str | None:
+        return {"slack": self.slack_user, "discord": self.discord_user}.get(platform)
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """Everything a header card shows."""
+
+    id: int
+    organization: str
+    lead_id: int
+    lead_phone: str
+    lead_name: str | None
+    line_phone: str
+    line_label: str
+    status: str  # open | closed
+    state: str  # Open | Closed | Outbound only | Needs response
+    assignee: MemberView | None
+    tags: tuple[str, ...]
+    opted_out: bool
+    unread_count: int
+    last_message_at: datetime
+    preview: str = ""
+
+    @property
+    def lead_display(self) -> str:
+        return self.lead_name or self.lead_phone
+
+    @property
+    def initials(self) -> str:
+        if self.lead_name:
+            parts = [p for p in self.lead_name.split() if p[:1].isalnum()]
+            return "".join(p[0] for p in parts[:2]).upper() or "#"
+        return self.lead_phone[-2:]
+
+
+@dataclass(frozen=True)
+class MediaView:
+    url: str
+    content_type: str
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message as chat shows it."""
+
+    id: int
+    conversation_id: int
+    kind: str  # sms | note | event
+    direction: str | None
+    body: str
+    status: str | None
+    error: str | None
+    author: MemberView | None
+    lead_display: str
+    media: tuple[MediaView, ...]
+    segments: int | None
+    encoding: str | None
+    ai_assisted: bool
+    event: str | None
+    source: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    platform: str
+    channel: str
+    thread_id: str
+    header_post_id: str | None = None
+    workspace: str | None = None

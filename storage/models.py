@@ -1,0 +1,282 @@
+"""SQLAlchemy 2 models: the database is the record of every conversation.
+
+Words follow DESIGN.md: organization, line, route, member, lead, conversation,
+message (+ media), thread, delivery, processed event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no offset, PostgreSQL does."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    quiet_hours: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # "hold": a send inside quiet hours waits until they end; "refuse": it is refused.
+    quiet_mode: Mapped[str] = mapped_column(String(10), default="hold")
+    help_text: Mapped[str] = mapped_column(Text, default="")
+    voice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Line(Base):
+    __tablename__ = "lines"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    default_assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id"), nullable=True
+    )
+    organization: Mapped[Organization] = relationship(lazy="joined")
+    routes: Mapped[list[Route]] = relationship(lazy="selectin", back_populates="line")
+
+
+class Route(Base):
+    """Where a line's conversations are mirrored on one chat platform."""
+
+    __tablename__ = "routes"
+    __table_args__ = (UniqueConstraint("line_id", "platform"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    # "direct": plain thread messages are replies; "explicit": only ">"-prefixed ones are.
+    reply_mode: Mapped[str] = mapped_column(String(10), default="direct")
+    line: Mapped[Line] = relationship(back_populates="routes")
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("organization_id", "key"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10), default="agent")
+    slack_user: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    discord_user: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (UniqueConstraint("organization_id", "phone"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("line_id", "lead_id"),
+        Index("ix_conversations_inbox", "organization_id", "status", "last_message_at"),
+        Index("ix_conversations_assignee", "assignee_id", "status", "last_message_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    needs_response: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_inbound: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    line: Mapped[Line] = relationship(lazy="joined")
+    lead: Mapped[Lead] = relationship(lazy="joined")
+    assignee: Mapped[Member | None] = relationship(lazy="joined")
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation", "conversation_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # sms | note | event
+    direction: Mapped[str | None] = mapped_column(String(3), nullable=True)  # in | out
+    body: Mapped[str] = mapped_column(Text, default="")
+    # sms out: pending -> queued -> sent -> delivered | undelivered | failed | canceled | unknown
+    status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="sms")
+    segments: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    encoding: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    ai_assisted: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_after: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author: Mapped[Member | None] = relationship(lazy="joined")
+    media: Mapped[list[Media]] = relationship(lazy="selectin", order_by="Media.id")
+
+
+class Media(Base):
+    """A file of an MMS: inbound media keeps Twilio's URL; outbound media is re-hosted
+    here under an unguessable token for Twilio to fetch."""
+
+    __tablename__ = "media"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Thread(Base):
+    """The chat mirror of one conversation on one platform. A re-created thread gets a
+    new row; the old one stays (active=False) so history links are kept."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        Index("ix_threads_lookup", "platform", "channel", "thread_id"),
+        Index("ix_threads_conversation", "conversation_id", "platform", "active"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    header_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatPost(Base):
+    """Links a message to its copy in a chat thread (ours or the teammate's own)."""
+
+    __tablename__ = "chat_posts"
+    __table_args__ = (UniqueConstraint("platform", "channel", "post_id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(64))
+    post_id: Mapped[str] = mapped_column(String(64))
+    # True when a teammate wrote it (their message); False when we posted it.
+    authored: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Delivery(Base):
+    """A durable job: post X to chat, or send Y as SMS. Ordered per (conversation, lane)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "run_at"),
+        Index("ix_deliveries_lane", "conversation_id", "lane", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    lane: Mapped[str] = mapped_column(String(16))  # "sms" or a chat platform name
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id"), nullable=True
+    )
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending | running | done | failed | unknown | canceled
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ProcessedEvent(Base):
+    """Idempotency keys of outside events (Slack event_id, Discord ids, ...)."""
+
+    __tablename__ = "processed_events"
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class Snippet(Base):
+    __tablename__ = "snippets"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
