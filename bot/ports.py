@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.types import ConversationView, MessageView, ThreadRef
 
@@ -79,7 +79,28 @@ class ChatBridge(Protocol):
         ...
 
     async def notify(
-        self, thread: ThreadRef, text: str, *, user_id: str | None = None
+        self,
+        thread: ThreadRef,
+        text: str,
+        *,
+        user_id: str | None = None,
+        retry_message_id: int | None = None,
     ) -> None:
-        """A notice in the thread; with a user id, shown only to that user where possible."""
+        """A notice in the thread; with a user id, shown only to that user where possible;
+        with a message id, offering a Retry button for that SMS."""
         ...
+
+
+class ChatPlugin(Protocol):
+    """What a chat platform folder in bridges/ offers the wiring in bot/app.py."""
+
+    platform: str
+    bridge: ChatBridge
+
+    def routes(self) -> list[Any]:
+        """aiohttp route definitions it serves on our web server (may be empty)."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

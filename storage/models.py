@@ -82,9 +82,7 @@ class Line(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="")
-    default_assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id"), nullable=True
-    )
+    default_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
     organization: Mapped[Organization] = relationship(lazy="joined")
     routes: Mapped[list[Route]] = relationship(lazy="selectin", back_populates="line")
 

@@ -1,0 +1,118 @@
+"""Wiring: config -> storage -> bridges -> web server -> workers.
+
+Chat platforms are plugins found by name: a new platform is one new folder in bridges/
+exposing `create(core, settings) -> ChatPlugin` and one line in CHAT_PLUGINS."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.core import Core
+from bot.delivery.chat import ChatMirror
+from bot.delivery.sms import SmsSender
+from bot.delivery.worker import Handler, Worker
+from bot.ports import ChatPlugin, SmsGateway
+from bot.services.directory import sync_directory
+from bot.web import build_web_app
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CHAT_PLUGINS = {"slack": "bridges.slack", "discord": "bridges.discord"}
+
+
+@dataclass
+class Options:
+    """Test and demo seams; production uses the defaults."""
+
+    create_schema: bool = False  # create tables directly instead of running migrations
+    gateway: SmsGateway | None = None
+    serve_http: bool = True
+    run_workers: bool = True
+    worker_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class SmsBridge:
+    def __init__(self, settings: Settings, options: Options | None = None) -> None:
+        self.settings = settings
+        self.options = options or Options()
+        self.db = Database(settings.database_url)
+        self.core: Core | None = None
+        self.plugins: dict[str, ChatPlugin] = {}
+        self.gateway: SmsGateway | None = None
+        self.worker: Worker | None = None
+        self.runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        if self.options.create_schema:
+            await self.db.create_all()
+        else:
+            await self.db.upgrade()
+        enabled = {name for name in CHAT_PLUGINS if getattr(settings, name) is not None}
+        core = self.core = Core(self.db, settings, chat_platforms=enabled)
+        await sync_directory(core, settings.directory)
+        for line in settings.platforms_report():
+            log.info("%s", line)
+
+        routes: list[web.RouteDef] = []
+        self.gateway = self.options.gateway
+        if settings.twilio is not None:
+            from bridges.sms.twilio import TwilioGateway, TwilioWebhooks
+
+            if self.gateway is None:
+                self.gateway = TwilioGateway(
+                    settings.twilio.account_sid, settings.twilio.auth_token, settings.twilio.api_url
+                )
+            routes += TwilioWebhooks(core, settings.twilio.auth_token).routes()
+
+        for name in sorted(enabled):
+            plugin = importlib.import_module(CHAT_PLUGINS[name]).create(core, settings)
+            self.plugins[name] = plugin
+            routes += plugin.routes()
+
+        app = build_web_app(core, routes)
+        for plugin in self.plugins.values():
+            await plugin.start()
+        if self.options.serve_http:
+            self.runner = web.AppRunner(app, access_log=None)
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, settings.host, settings.port)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            log.info("listening on %s:%s", settings.host, self.port)
+
+        if self.options.run_workers:
+            handlers: dict[str, Handler] = {
+                name: ChatMirror(core, plugin.bridge) for name, plugin in self.plugins.items()
+            }
+            if self.gateway is not None:
+                handlers["sms"] = SmsSender(core, self.gateway)
+            self.worker = Worker(core, handlers, **self.options.worker_kwargs)
+            await self.worker.recover(all_running=self.db.is_sqlite)
+            self.worker.start()
+
+    async def stop(self) -> None:
+        if self.worker:
+            await self.worker.stop()
+        if self.runner:
+            await self.runner.cleanup()
+        for plugin in self.plugins.values():
+            await plugin.stop()
+        if self.gateway is not None:
+            await self.gateway.close()
+        await self.db.dispose()
+
+    async def __aenter__(self) -> SmsBridge:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

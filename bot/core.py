@@ -1,0 +1,71 @@
+"""The core context every service and worker shares: database, settings, clock, and the
+signal that wakes the delivery workers after a commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from storage.db import Database
+from storage.models import utcnow
+
+T = TypeVar("T")
+
+
+class Core:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        chat_platforms: set[str] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        # Only platforms that are on get chat deliveries; an off platform would pile them up.
+        self.chat_platforms = set(chat_platforms or ())
+        self.clock = clock
+        self._wake = asyncio.Event()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def wake(self) -> None:
+        """Tell the workers there is new work. Call after the commit, never before."""
+        self._wake.set()
+
+    async def wait_for_work(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    @property
+    def status_callback_url(self) -> str:
+        return f"{self.settings.public_url}/twilio/status"
+
+    def media_url(self, token: str) -> str:
+        return f"{self.settings.public_url}/media/{token}"
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, retries: int = 3) -> T:
+        """Run `work` in one transaction and wake the workers after the commit. A unique-key
+        race with a concurrent twin (same webhook twice, same new lead) is retried: the
+        second run sees the twin's rows and takes the duplicate path."""
+        for attempt in range(retries):
+            try:
+                async with self.db.session() as session, session.begin():
+                    result = await work(session)
+                self.wake()
+                return result
+            except IntegrityError:
+                if attempt == retries - 1:
+                    raise
+        raise AssertionError("unreachable")

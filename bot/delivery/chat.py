@@ -1,0 +1,193 @@
+"""The chat worker: mirrors conversations into chat threads through a ChatBridge.
+
+It creates the thread on first need, posts messages in order (coalescing a backlog),
+keeps the header card current and marks outbound status. A thread deleted in chat, or a
+route moved to another channel, gets a fresh thread that links the old one."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import Core
+from bot.delivery import queue
+from bot.delivery.worker import Result
+from bot.ports import ChatBridge, ThreadGone
+from bot.services.views import conversation_view, message_view
+from bot.types import ConversationView, MessageView, ThreadRef
+from storage.models import ChatPost, Conversation, Delivery, Message, Route, Thread
+
+log = logging.getLogger(__name__)
+
+
+class ChatMirror:
+    """Handles every chat.* delivery of one platform."""
+
+    batch = 10
+
+    def __init__(self, core: Core, bridge: ChatBridge) -> None:
+        self.core = core
+        self.bridge = bridge
+        self.platform = bridge.platform
+
+    async def run(self, deliveries: list[Delivery]) -> Result:
+        kind = deliveries[0].kind
+        async with self.core.db.session() as session:
+            conversation = await session.get(Conversation, deliveries[0].conversation_id)
+            if conversation is None:
+                return Result("canceled", detail="conversation gone")
+            route = await session.scalar(
+                select(Route).where(
+                    Route.line_id == conversation.line_id, Route.platform == self.platform
+                )
+            )
+            if route is None:
+                return Result("canceled", detail=f"line has no {self.platform} route")
+            view = await conversation_view(session, conversation)
+            thread = await self._active_thread(session, conversation.id)
+            messages = await self._message_views(session, deliveries, view)
+            posted = await self._posted(session, [d.message_id for d in deliveries])
+        if thread is not None and thread.channel != route.channel:
+            thread = await self._replace(thread, route.channel, view)
+        if thread is None:
+            thread = await self._create(route.channel, view, None)
+            if kind == queue.CHAT_HEADER:
+                return Result()
+        try:
+            return await self._apply(kind, deliveries, thread, view, messages, posted)
+        except ThreadGone:
+            log.info("thread %s on %s is gone; opening a new one", thread.thread_id, self.platform)
+            thread = await self._replace(thread, route.channel, view)
+            return await self._apply(kind, deliveries, thread, view, messages, posted)
+
+    async def _apply(
+        self,
+        kind: str,
+        deliveries: list[Delivery],
+        thread: ThreadRef,
+        view: ConversationView,
+        messages: dict[int, MessageView],
+        posted: dict[int, str],
+    ) -> Result:
+        if kind == queue.CHAT_HEADER:
+            await self.bridge.update_header(thread, view)
+            return Result()
+        if kind == queue.CHAT_MESSAGE:
+            todo = [
+                messages[d.message_id]
+                for d in deliveries
+                if d.message_id in messages and d.message_id not in posted
+            ]
+            if not todo:
+                return Result()
+            post_ids = await self.bridge.post_messages(thread, view, todo)
+            return Result(finish=self._link(thread, todo, post_ids))
+        if kind == queue.CHAT_STATUS:
+            for delivery in deliveries:
+                post_id = posted.get(delivery.message_id or 0)
+                message = messages.get(delivery.message_id or 0)
+                if post_id and message:
+                    await self.bridge.show_status(thread, post_id, message)
+            return Result()
+        if kind == queue.CHAT_NOTICE:
+            for delivery in deliveries:
+                await self.bridge.notify(
+                    thread,
+                    delivery.payload.get("text", ""),
+                    user_id=delivery.payload.get("user_id"),
+                    retry_message_id=delivery.message_id
+                    if "retry" in delivery.payload.get("actions", [])
+                    else None,
+                )
+            return Result()
+        return Result("failed", detail=f"unknown chat delivery kind {kind}")
+
+    def _link(self, thread: ThreadRef, todo: list[MessageView], post_ids: list[str]) -> object:
+        async def finish(session: AsyncSession) -> None:
+            for message, post_id in zip(todo, post_ids, strict=True):
+                await queue.link_post(
+                    session, message.id, self.platform, thread.channel, post_id, authored=False
+                )
+
+        return finish
+
+    async def _active_thread(self, session: AsyncSession, conversation_id: int) -> ThreadRef | None:
+        row = await session.scalar(
+            select(Thread)
+            .where(
+                Thread.conversation_id == conversation_id,
+                Thread.platform == self.platform,
+                Thread.active.is_(True),
+            )
+            .order_by(Thread.id.desc())
+            .limit(1)
+        )
+        return None if row is None else _ref(row)
+
+    async def _message_views(
+        self, session: AsyncSession, deliveries: list[Delivery], view: ConversationView
+    ) -> dict[int, MessageView]:
+        ids = [d.message_id for d in deliveries if d.message_id]
+        if not ids:
+            return {}
+        rows = await session.scalars(select(Message).where(Message.id.in_(ids)))
+        return {m.id: message_view(m, view.lead_display, self.core.media_url) for m in rows}
+
+    async def _posted(self, session: AsyncSession, message_ids: list[int | None]) -> dict[int, str]:
+        ids = [i for i in message_ids if i]
+        if not ids:
+            return {}
+        rows = await session.execute(
+            select(ChatPost.message_id, ChatPost.post_id).where(
+                ChatPost.message_id.in_(ids), ChatPost.platform == self.platform
+            )
+        )
+        return {mid: pid for mid, pid in rows}
+
+    async def _create(
+        self, channel: str, view: ConversationView, previous: ThreadRef | None
+    ) -> ThreadRef:
+        ref = await self.bridge.create_thread(channel, view, previous)
+        # Committed at once: a crash after this must not open a second thread.
+        async with self.core.db.session() as session, session.begin():
+            session.add(
+                Thread(
+                    conversation_id=view.id,
+                    platform=self.platform,
+                    workspace=ref.workspace,
+                    channel=ref.channel,
+                    thread_id=ref.thread_id,
+                    header_message_id=ref.header_post_id,
+                    active=True,
+                    created_at=self.core.now(),
+                )
+            )
+        return ref
+
+    async def _replace(self, old: ThreadRef, channel: str, view: ConversationView) -> ThreadRef:
+        async with self.core.db.session() as session, session.begin():
+            await session.execute(
+                update(Thread)
+                .where(
+                    Thread.conversation_id == view.id,
+                    Thread.platform == self.platform,
+                    Thread.thread_id == old.thread_id,
+                )
+                .values(active=False)
+            )
+        return await self._create(channel, view, old)
+
+    async def lost(self, session: AsyncSession, delivery: Delivery) -> None:
+        # Posting again may duplicate a chat message, never lose one; the bridge can
+        # use the flag to look for the earlier copy first.
+        delivery.status = "pending"
+        delivery.payload = {**delivery.payload, "recovered": True}
+
+    async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None:
+        log.error("chat delivery %s on %s given up: %s", delivery.id, self.platform, reason)
+
+
+def _ref(row: Thread) -> ThreadRef:
+    return ThreadRef(row.platform, row.channel, row.thread_id, row.header_message_id, row.workspace)

@@ -1,0 +1,312 @@
+"""The durable outbox worker.
+
+A delivery runs only when it is the oldest unfinished one of its (conversation, lane):
+order per conversation holds in each direction, across restarts and across processes.
+Claiming is a conditional UPDATE (pending -> running with a lease), so several processes
+on one PostgreSQL database share the work without taking the same row twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot import metrics
+from bot.core import Core
+from bot.ports import Rejected, RetryLater
+from storage.models import Delivery, DeliveryAttempt
+
+log = logging.getLogger(__name__)
+
+Finish = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass
+class Result:
+    """What a handler did. `finish` runs in the same transaction that closes the
+    delivery, so recording the outcome and closing the job commit together."""
+
+    status: str = "done"  # done | failed | unknown | canceled
+    finish: Finish | None = None
+    detail: str | None = None
+
+
+class Handler(Protocol):
+    batch: int  # how many consecutive deliveries of one kind it takes at once
+
+    async def run(self, deliveries: list[Delivery]) -> Result: ...
+
+    async def lost(self, session: AsyncSession, delivery: Delivery) -> None:
+        """The process died while this delivery ran."""
+        ...
+
+    async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None: ...
+
+
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempts: int) -> float:
+    return min(300.0, 2.0 ** min(attempts, 9)) * random.uniform(0.8, 1.2)
+
+
+class Worker:
+    def __init__(
+        self,
+        core: Core,
+        handlers: dict[str, Handler],  # by lane: "sms", "slack", "discord"
+        *,
+        concurrency: int = 16,
+        lease: float = 120.0,
+        poll: float = 1.0,
+    ) -> None:
+        self.core = core
+        self.handlers = handlers
+        self.concurrency = concurrency
+        self.lease = timedelta(seconds=lease)
+        self.poll = poll
+        self.name = f"w-{uuid.uuid4().hex[:10]}"
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"delivery-worker-{self.name}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.core.wake()
+        if self._task:
+            await self._task
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def recover(self, *, all_running: bool) -> int:
+        """Rows left `running` by a dead process. On SQLite (one process) every running row
+        at start-up is such a row; elsewhere only those whose lease expired."""
+        now = self.core.now()
+        async with self.core.db.session() as session, session.begin():
+            query = select(Delivery).where(
+                Delivery.status == "running", Delivery.lane.in_(list(self.handlers))
+            )
+            if not all_running:
+                query = query.where(Delivery.lease_until < now)
+            rows = list(await session.scalars(query.with_for_update(skip_locked=True)))
+            for delivery in rows:
+                handler = self.handlers.get(delivery.lane)
+                log.warning("recovering delivery %s (%s) left running", delivery.id, delivery.kind)
+                delivery.lease_until = None
+                delivery.worker = None
+                if handler is None:
+                    delivery.status = "pending"
+                    continue
+                await handler.lost(session, delivery)
+        if rows:
+            self.core.wake()
+        return len(rows)
+
+    async def _loop(self) -> None:
+        last_recovery = self.core.now()
+        while not self._stopping:
+            try:
+                free = self.concurrency - len(self._running)
+                claimed = await self._claim(free) if free > 0 else []
+                for batch in claimed:
+                    task = asyncio.create_task(self._run(batch))
+                    self._running.add(task)
+                    task.add_done_callback(self._running.discard)
+                if self.core.now() - last_recovery > self.lease / 2:
+                    last_recovery = self.core.now()
+                    await self.recover(all_running=False)
+                if not claimed or free <= len(claimed):
+                    await self.core.wait_for_work(await self._next_wait())
+            except Exception:
+                log.exception("delivery worker loop error; continuing")
+                await asyncio.sleep(self.poll)
+
+    async def _next_wait(self) -> float:
+        async with self.core.db.session() as session:
+            next_at = await session.scalar(
+                select(Delivery.run_at)
+                .where(Delivery.status == "pending")
+                .order_by(Delivery.run_at)
+                .limit(1)
+            )
+        if next_at is None:
+            return self.poll
+        return max(0.01, min(self.poll, (next_at - self.core.now()).total_seconds()))
+
+    def _heads(self, now: datetime, limit: int) -> object:
+        earlier = aliased(Delivery)
+        blocked = exists().where(
+            and_(
+                earlier.conversation_id == Delivery.conversation_id,
+                earlier.lane == Delivery.lane,
+                earlier.id < Delivery.id,
+                earlier.status.in_(("pending", "running")),
+            )
+        )
+        query = (
+            select(Delivery)
+            .where(Delivery.status == "pending", Delivery.run_at <= now, ~blocked)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+        return query.where(Delivery.lane.in_(list(self.handlers)))
+
+    async def _claim(self, limit: int) -> list[list[Delivery]]:
+        now = self.core.now()
+        lease_until = now + self.lease
+        batches: list[list[Delivery]] = []
+        async with self.core.db.session() as session, session.begin():
+            heads = list(await session.scalars(self._heads(now, limit)))  # type: ignore[call-overload]
+            for head in heads:
+                if not await self._take(session, head, lease_until):
+                    continue
+                batch = [head]
+                extra = self.handlers[head.lane].batch - 1
+                if extra > 0:
+                    batch += await self._follow_ups(session, head, now, extra, lease_until)
+                batches.append(batch)
+        return batches
+
+    async def _take(self, session: AsyncSession, delivery: Delivery, lease_until: datetime) -> bool:
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery.id, Delivery.status == "pending")
+            .values(
+                status="running",
+                lease_until=lease_until,
+                worker=self.name,
+                attempts=Delivery.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        delivery.status = "running"
+        delivery.attempts += 1
+        return True
+
+    async def _follow_ups(
+        self,
+        session: AsyncSession,
+        head: Delivery,
+        now: datetime,
+        extra: int,
+        lease_until: datetime,
+    ) -> list[Delivery]:
+        """Consecutive due deliveries of the same kind in the same lane: a backlog that
+        the handler may coalesce (several SMS of one conversation in one chat post)."""
+        following = await session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.conversation_id == head.conversation_id,
+                Delivery.lane == head.lane,
+                Delivery.id > head.id,
+                Delivery.status.in_(("pending", "running")),
+            )
+            .order_by(Delivery.id)
+            .limit(extra)
+        )
+        taken = []
+        for delivery in following:
+            if delivery.kind != head.kind or delivery.run_at > now or delivery.status != "pending":
+                break
+            if not await self._take(session, delivery, lease_until):
+                break
+            taken.append(delivery)
+        return taken
+
+    async def _run(self, batch: list[Delivery]) -> None:
+        handler = self.handlers[batch[0].lane]
+        started = asyncio.get_running_loop().time()
+        try:
+            result = await handler.run(batch)
+        except RetryLater as exc:
+            await self._retry(batch, str(exc), exc.after)
+            return
+        except Rejected as exc:
+            await self._close(batch, Result("failed", detail=str(exc)), handler)
+            return
+        except Exception as exc:
+            log.exception("delivery %s (%s) raised", batch[0].id, batch[0].kind)
+            await self._retry(batch, f"{type(exc).__name__}: {exc}", None)
+            return
+        metrics.DELIVERY_SECONDS.labels(batch[0].kind).observe(
+            asyncio.get_running_loop().time() - started
+        )
+        await self._close(batch, result, handler)
+
+    async def _close(self, batch: list[Delivery], result: Result, handler: Handler) -> None:
+        now = self.core.now()
+        async with self.core.db.session() as session, session.begin():
+            if result.finish is not None:
+                await result.finish(session)
+            for delivery in batch:
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery.id)
+                    .values(
+                        status=result.status,
+                        finished_at=now,
+                        lease_until=None,
+                        last_error=result.detail,
+                    )
+                )
+                session.add(
+                    DeliveryAttempt(
+                        delivery_id=delivery.id, at=now, outcome=result.status, detail=result.detail
+                    )
+                )
+                if result.status == "failed":
+                    await handler.gave_up(session, delivery, result.detail or "failed")
+        for delivery in batch:
+            metrics.DELIVERIES.labels(delivery.kind, result.status).inc()
+        self.core.wake()
+
+    async def _retry(self, batch: list[Delivery], reason: str, after: float | None) -> None:
+        now = self.core.now()
+        handler = self.handlers[batch[0].lane]
+        async with self.core.db.session() as session, session.begin():
+            for delivery in batch:
+                session.add(
+                    DeliveryAttempt(delivery_id=delivery.id, at=now, outcome="retry", detail=reason)
+                )
+                if delivery.attempts >= MAX_ATTEMPTS:
+                    await session.execute(
+                        update(Delivery)
+                        .where(Delivery.id == delivery.id)
+                        .values(
+                            status="failed",
+                            finished_at=now,
+                            lease_until=None,
+                            last_error=f"gave up after {delivery.attempts} attempts: {reason}",
+                        )
+                    )
+                    await handler.gave_up(session, delivery, reason)
+                    metrics.DELIVERIES.labels(delivery.kind, "failed").inc()
+                    continue
+                delay = max(after, 0.05) if after is not None else backoff(delivery.attempts)
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery.id)
+                    .values(
+                        status="pending",
+                        run_at=now + timedelta(seconds=delay),
+                        lease_until=None,
+                        last_error=reason,
+                    )
+                )
+                metrics.DELIVERIES.labels(delivery.kind, "retry").inc()
+        log.info("delivery %s (%s) will retry: %s", batch[0].id, batch[0].kind, reason)
+        self.core.wake()

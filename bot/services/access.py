@@ -1,0 +1,116 @@
+"""Who may do what, and finding the conversation a chat place refers to.
+
+Organization isolation lives here: a member acts only within their organization, and a
+chat place resolves only to conversations of the organization its route belongs to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.types import Actor, ChatRef
+from storage.models import Conversation, Line, Member, ProcessedEvent, Route, Thread
+
+# What each role may do; `limited` members act only on conversations assigned to them.
+PERMISSIONS = {
+    "admin": {"reply", "note", "assign", "close", "optout", "optin", "tag", "draft", "new"},
+    "agent": {"reply", "note", "assign", "close", "optout", "tag", "draft", "new"},
+    "limited": {"reply", "note", "close", "draft", "tag"},
+}
+
+ACTION_WORDS = {
+    "reply": "send SMS replies",
+    "note": "add notes",
+    "assign": "assign conversations",
+    "close": "close or reopen conversations",
+    "optout": "opt leads out",
+    "optin": "opt leads back in",
+    "tag": "tag conversations",
+    "draft": "ask for AI drafts",
+    "new": "start new conversations",
+}
+
+
+class Denied(Exception):
+    """A refusal with a sentence for the member."""
+
+
+def check(member: Member, action: str, conversation: Conversation | None = None) -> None:
+    if action not in PERMISSIONS.get(member.role, set()):
+        raise Denied(
+            f"Your role ({member.role}) may not {ACTION_WORDS.get(action, action)}. "
+            "Ask an admin of your team."
+        )
+    if (
+        member.role == "limited"
+        and conversation is not None
+        and conversation.assignee_id != member.id
+    ):
+        raise Denied(
+            "You can act only on conversations assigned to you. "
+            "Ask a teammate to assign it to you first."
+        )
+
+
+async def member_for(session: AsyncSession, organization_id: int, actor: Actor) -> Member:
+    column = {"slack": Member.slack_user, "discord": Member.discord_user}.get(actor.platform)
+    member = None
+    if column is not None:
+        member = await session.scalar(
+            select(Member).where(Member.organization_id == organization_id, column == actor.user_id)
+        )
+    if member is None:
+        raise Denied(
+            "You are not a member of the team this channel belongs to, so smsbridge cannot "
+            "act for you. Ask an admin to add your user id to smsbridge.toml."
+        )
+    return member
+
+
+async def routes_for_channel(session: AsyncSession, where: ChatRef) -> list[Route]:
+    result = await session.scalars(
+        select(Route).where(Route.platform == where.platform, Route.channel == where.channel)
+    )
+    return list(result)
+
+
+async def organization_for_channel(session: AsyncSession, where: ChatRef) -> int | None:
+    routes = await routes_for_channel(session, where)
+    if not routes:
+        return None
+    line = await session.get(Line, routes[0].line_id)
+    return line.organization_id if line else None
+
+
+async def conversation_for_thread(session: AsyncSession, where: ChatRef) -> Conversation | None:
+    """The conversation mirrored in this thread (current or an older copy of it)."""
+    if where.thread_id is None:
+        return None
+    thread = await session.scalar(
+        select(Thread)
+        .where(
+            Thread.platform == where.platform,
+            Thread.channel == where.channel,
+            Thread.thread_id == where.thread_id,
+        )
+        .order_by(Thread.active.desc(), Thread.id.desc())
+        .limit(1)
+    )
+    if thread is None:
+        return None
+    return await session.get(Conversation, thread.conversation_id)
+
+
+async def first_time(session: AsyncSession, source: str, key: str) -> bool:
+    """Record an outside event id; False when it was seen before (a retry)."""
+    seen = await session.get(ProcessedEvent, (source, key))
+    if seen is not None:
+        return False
+    try:
+        # A savepoint, so a concurrent twin's insert fails alone, not our transaction.
+        async with session.begin_nested():
+            session.add(ProcessedEvent(source=source, key=key))
+    except IntegrityError:
+        return False
+    return True

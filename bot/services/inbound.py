@@ -1,0 +1,189 @@
+"""Flow 1 and 4 of DESIGN.md: an inbound SMS, and a delivery status from the carrier."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import Core
+from bot.delivery import queue
+from bot.domain.compliance import Keyword, classify_keyword
+from bot.domain.phones import InvalidPhone, mask_phone, normalize_phone
+from bot.services.portal import Portal
+from bot.types import InboundSms, Outcome, StatusUpdate
+from storage.models import Delivery, Lead, Line, Media, Message, Organization
+
+log = logging.getLogger(__name__)
+
+# A status never moves backwards: a late "sent" must not undo "delivered".
+STATUS_RANK = {
+    "pending": 0,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "unknown": 4,
+    "delivered": 5,
+    "read": 6,
+    "undelivered": 5,
+    "failed": 5,
+    "canceled": 5,
+}
+
+
+async def receive_sms(core: Core, sms: InboundSms) -> Outcome:
+    async def work(session: AsyncSession) -> Outcome:
+        known = await session.scalar(
+            select(Message.id).where(Message.provider_sid == sms.provider_sid)
+        )
+        if known is not None:
+            return Outcome(True, "duplicate", message_id=known, data={"duplicate": True})
+        line = await session.scalar(select(Line).where(Line.phone == sms.to_phone))
+        if line is None:
+            return Outcome.refused(f"{sms.to_phone} is not a configured line")
+        try:
+            phone = normalize_phone(sms.from_phone)
+        except InvalidPhone:
+            # Short codes and alphanumeric senders still deserve a record.
+            phone = sms.from_phone.strip()
+        lead = await session.scalar(
+            select(Lead).where(Lead.organization_id == line.organization_id, Lead.phone == phone)
+        )
+        if lead is None:
+            lead = Lead(organization_id=line.organization_id, phone=phone, fields={})
+            session.add(lead)
+            await session.flush()
+        portal, _ = await Portal.open(core, session, line, lead)
+        conversation = portal.conversation
+        if conversation.status == "closed":
+            conversation.status = "open"
+            await portal.event("Reopened: the lead texted again", "reopened")
+        message = Message(
+            kind="sms",
+            direction="in",
+            body=sms.body,
+            status="received",
+            provider_sid=sms.provider_sid,
+            source="sms",
+            media=[Media(url=m.url, content_type=m.content_type) for m in sms.media],
+        )
+        await portal.add(message)
+        conversation.unread_count += 1
+        conversation.needs_response = True
+        conversation.has_inbound = True
+
+        keyword = classify_keyword(sms.body, sms.opt_out_type)
+        if keyword is Keyword.OPT_OUT and not lead.opted_out:
+            await opt_out_lead(core, session, lead, "the lead replied " + sms.body.strip()[:20])
+        elif keyword is Keyword.OPT_IN and lead.opted_out:
+            lead.opted_out = False
+            lead.opted_out_at = None
+            await portal.event(
+                "Opted back in: the lead replied " + sms.body.strip()[:20], "opted_in"
+            )
+        elif keyword is Keyword.HELP and not lead.opted_out:
+            org = await session.get(Organization, line.organization_id)
+            if org and org.help_text:
+                await _auto_reply(core, portal, org.help_text)
+        await portal.refresh_header()
+        log.info("inbound sms %s from %s to line %s", sms.provider_sid, mask_phone(phone), line.id)
+        return Outcome(True, "stored", conversation_id=conversation.id, message_id=message.id)
+
+    return await core.run(work)
+
+
+async def _auto_reply(core: Core, portal: Portal, text: str) -> None:
+    message = await portal.add(
+        Message(kind="sms", direction="out", body=text, status="pending", source="auto")
+    )
+    await portal.session.flush()
+    queue.enqueue(
+        portal.session,
+        queue.SMS_SEND,
+        "sms",
+        now=core.now(),
+        conversation_id=portal.conversation.id,
+        message_id=message.id,
+    )
+
+
+async def opt_out_lead(core: Core, session: AsyncSession, lead: Lead, reason: str) -> None:
+    """Mark the lead opted out in every conversation and cancel whatever waits to go."""
+    now = core.now()
+    lead.opted_out = True
+    lead.opted_out_at = now
+    conversations = await _conversations_of(core, session, lead)
+    for portal in conversations:
+        await portal.event(f"Opted out: {reason}. No SMS will be sent to this number.", "opted_out")
+        await portal.refresh_header()
+        pending = list(
+            await session.scalars(
+                select(Delivery).where(
+                    Delivery.conversation_id == portal.conversation.id,
+                    Delivery.kind == queue.SMS_SEND,
+                    Delivery.status == "pending",
+                )
+            )
+        )
+        for delivery in pending:
+            delivery.status = "canceled"
+            delivery.finished_at = now
+            delivery.last_error = "lead opted out"
+            if delivery.message_id:
+                await session.execute(
+                    update(Message)
+                    .where(Message.id == delivery.message_id)
+                    .values(status="canceled", error_message="not sent: the lead opted out")
+                )
+                msg = await session.get(Message, delivery.message_id)
+                if msg is not None:
+                    await queue.show_status(
+                        session, portal.platforms, portal.conversation, msg, now=now
+                    )
+
+
+async def _conversations_of(core: Core, session: AsyncSession, lead: Lead) -> list[Portal]:
+    from storage.models import Conversation
+
+    rows = await session.scalars(select(Conversation).where(Conversation.lead_id == lead.id))
+    return [Portal(core, session, c) for c in rows]
+
+
+async def apply_status(core: Core, update_: StatusUpdate) -> Outcome:
+    async def work(session: AsyncSession) -> Outcome:
+        message = await session.scalar(
+            select(Message).where(Message.provider_sid == update_.provider_sid)
+        )
+        if message is None:
+            return Outcome.refused(f"no message with sid {update_.provider_sid}")
+        old = STATUS_RANK.get(message.status or "", 0)
+        new = STATUS_RANK.get(update_.status)
+        if new is None:
+            return Outcome.refused(f"unknown status {update_.status!r}")
+        if new < old or message.status == update_.status:
+            return Outcome(True, "unchanged", message_id=message.id)
+        message.status = update_.status
+        if update_.error_code:
+            message.error_code = update_.error_code
+            message.error_message = update_.error_message
+        portal = await Portal.load(core, session, message.conversation_id)
+        assert portal is not None
+        now = core.now()
+        await queue.show_status(session, portal.platforms, portal.conversation, message, now=now)
+        if update_.status in ("failed", "undelivered"):
+            if update_.error_code == "21610":
+                await opt_out_lead(core, session, portal.lead, "the carrier reports an opt-out")
+            from bot.services.views import error_text
+
+            portal.notice(
+                f"⚠️ SMS not delivered to {portal.label}: "
+                f"{error_text(update_.error_code, update_.error_message)}.",
+                message_id=message.id,
+                actions=["retry"],
+            )
+        return Outcome(True, update_.status, message_id=message.id)
+
+    return await core.run(work)

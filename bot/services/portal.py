@@ -1,0 +1,128 @@
+"""One Portal per conversation (as in mautrix-python): it owns adding messages and events
+to the conversation and queuing their chat mirrors, so every path does it the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import Core
+from bot.delivery import queue
+from bot.domain.segments import segment_info
+from storage.models import Conversation, Lead, Line, Member, Message
+
+
+@dataclass
+class Portal:
+    core: Core
+    session: AsyncSession
+    conversation: Conversation
+
+    @classmethod
+    async def open(
+        cls, core: Core, session: AsyncSession, line: Line, lead: Lead
+    ) -> tuple[Portal, bool]:
+        """Find or create the conversation of this lead with this line."""
+        conversation = await session.scalar(
+            select(Conversation).where(
+                Conversation.line_id == line.id, Conversation.lead_id == lead.id
+            )
+        )
+        created = conversation is None
+        if conversation is None:
+            now = core.now()
+            conversation = Conversation(
+                organization_id=line.organization_id,
+                line_id=line.id,
+                lead_id=lead.id,
+                status="open",
+                assignee_id=line.default_assignee_id,
+                tags=[],
+                created_at=now,
+                last_message_at=now,
+            )
+            session.add(conversation)
+            await session.flush()
+            await session.refresh(conversation)
+        return cls(core, session, conversation), created
+
+    @classmethod
+    async def load(cls, core: Core, session: AsyncSession, conversation_id: int) -> Portal | None:
+        conversation = await session.get(Conversation, conversation_id)
+        return None if conversation is None else cls(core, session, conversation)
+
+    @property
+    def platforms(self) -> set[str]:
+        return self.core.chat_platforms
+
+    async def add(
+        self,
+        message: Message,
+        *,
+        authored_on: str | None = None,
+        mirror: bool = True,
+    ) -> Message:
+        """Store a message; mirror it to chat unless told not to (a first outbound SMS
+        mirrors only once Twilio accepts it)."""
+        now = self.core.now()
+        message.conversation_id = self.conversation.id
+        message.created_at = now
+        if message.kind == "sms" and message.direction == "out" and message.segments is None:
+            info = segment_info(message.body)
+            message.segments, message.encoding = info.segments, info.encoding
+        self.session.add(message)
+        if message.kind != "event":
+            self.conversation.last_message_at = now
+        if mirror:
+            await queue.mirror_message(
+                self.session,
+                self.platforms,
+                self.conversation,
+                message,
+                now=now,
+                authored_on=authored_on,
+            )
+        else:
+            await self.session.flush()
+        return message
+
+    async def event(self, text: str, event: str, actor: Member | None = None) -> Message:
+        return await self.add(
+            Message(
+                kind="event",
+                body=text,
+                event=event,
+                author_id=actor.id if actor else None,
+                source="system",
+            )
+        )
+
+    async def refresh_header(self) -> None:
+        await queue.refresh_header(
+            self.session, self.platforms, self.conversation, now=self.core.now()
+        )
+
+    def notice(self, text: str, **kw: object) -> None:
+        queue.notice(
+            self.session,
+            self.platforms,
+            self.conversation,
+            text,
+            now=self.core.now(),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def mark_read(self) -> None:
+        """A member acted on the conversation: it is no longer unread."""
+        self.conversation.unread_count = 0
+
+    @property
+    def lead(self) -> Lead:
+        return self.conversation.lead
+
+    @property
+    def label(self) -> str:
+        lead = self.conversation.lead
+        return f"{lead.name} ({lead.phone})" if lead.name else lead.phone

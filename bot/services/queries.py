@@ -1,0 +1,99 @@
+"""Reading the inbox: filters the seed products offer (open, unread, mine, unassigned,
+closed, needs response) and search by phone or name, always within one organization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.phones import InvalidPhone, looks_like_phone, normalize_phone
+from bot.services.views import conversation_view
+from bot.types import ConversationView
+from storage.models import Conversation, Lead, Member, Thread
+
+FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    conversation: ConversationView
+    threads: tuple[tuple[str, str, str], ...]  # (platform, channel, thread id)
+
+
+def inbox_query(
+    organization_id: int, filter_: str, member: Member | None
+) -> Select[tuple[Conversation]]:
+    query = select(Conversation).where(Conversation.organization_id == organization_id)
+    if filter_ != "all":
+        query = query.where(Conversation.status == ("closed" if filter_ == "closed" else "open"))
+    if filter_ == "unread":
+        query = query.where(Conversation.unread_count > 0)
+    elif filter_ == "mine":
+        query = query.where(Conversation.assignee_id == (member.id if member else -1))
+    elif filter_ == "unassigned":
+        query = query.where(Conversation.assignee_id.is_(None))
+    elif filter_ == "needs-response":
+        query = query.where(Conversation.needs_response.is_(True))
+    return query.order_by(Conversation.last_message_at.desc())
+
+
+async def inbox(
+    session: AsyncSession,
+    organization_id: int,
+    filter_: str,
+    member: Member | None,
+    *,
+    limit: int = 10,
+) -> tuple[int, list[InboxItem]]:
+    query = inbox_query(organization_id, filter_, member)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = list(await session.scalars(query.limit(limit)))
+    return total or 0, [await _item(session, c) for c in rows]
+
+
+async def inbox_counts(
+    session: AsyncSession, organization_id: int, member: Member | None
+) -> dict[str, int]:
+    counts = {}
+    for name in ("open", "unread", "mine", "unassigned", "needs-response"):
+        query = inbox_query(organization_id, name, member).order_by(None)
+        counts[name] = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return counts
+
+
+async def search(
+    session: AsyncSession, organization_id: int, text: str, *, limit: int = 10
+) -> list[InboxItem]:
+    query = (
+        select(Conversation)
+        .join(Lead, Lead.id == Conversation.lead_id)
+        .where(Conversation.organization_id == organization_id)
+    )
+    text = text.strip()
+    if looks_like_phone(text):
+        try:
+            query = query.where(Lead.phone == normalize_phone(text))
+        except InvalidPhone:
+            digits = "".join(ch for ch in text if ch.isdigit())
+            query = query.where(Lead.phone.contains(digits))
+    else:
+        like = f"%{text.lower()}%"
+        query = query.where(
+            or_(func.lower(Lead.name).like(like), func.lower(Lead.email).like(like))
+        )
+    rows = await session.scalars(query.order_by(Conversation.last_message_at.desc()).limit(limit))
+    return [await _item(session, c) for c in rows]
+
+
+async def _item(session: AsyncSession, conversation: Conversation) -> InboxItem:
+    threads = await session.execute(
+        select(Thread.platform, Thread.channel, Thread.thread_id).where(
+            Thread.conversation_id == conversation.id, Thread.active.is_(True)
+        )
+    )
+    return InboxItem(
+        await conversation_view(session, conversation),
+        tuple((p, c, t) for p, c, t in threads),
+    )

@@ -1,0 +1,105 @@
+"""Read models: database rows turned into the views chat renders."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.types import ConversationView, MediaView, MemberView, MessageView
+from storage.models import Conversation, Member, Message, Organization
+
+ERROR_TEXT = {
+    "21610": "the recipient has opted out (replied STOP)",
+    "21211": "the number is not a valid phone number",
+    "21408": "sending to this region is not enabled",
+    "21612": "the carrier cannot route to this number",
+    "21614": "the number is not a mobile number",
+    "30003": "the handset is unreachable (off or out of coverage)",
+    "30004": "the message was blocked by the recipient or carrier",
+    "30005": "the number is unknown or no longer in service",
+    "30006": "the number is a landline or unreachable carrier",
+    "30007": "the carrier filtered the message as spam",
+    "30008": "the carrier reported an unknown error",
+}
+
+
+def derived_state(conversation: Conversation) -> str:
+    if conversation.status == "closed":
+        return "Closed"
+    if not conversation.has_inbound:
+        return "Outbound only"
+    if conversation.needs_response:
+        return "Needs response"
+    return "Open"
+
+
+def member_view(member: Member | None) -> MemberView | None:
+    if member is None:
+        return None
+    return MemberView(
+        member.id,
+        member.key,
+        member.name,
+        member.role,
+        member.slack_user,
+        member.discord_user,
+    )
+
+
+async def conversation_view(session: AsyncSession, conversation: Conversation) -> ConversationView:
+    org_name = await session.scalar(
+        select(Organization.name).where(Organization.id == conversation.organization_id)
+    )
+    return ConversationView(
+        id=conversation.id,
+        organization=org_name or "",
+        lead_id=conversation.lead_id,
+        lead_phone=conversation.lead.phone,
+        lead_name=conversation.lead.name,
+        line_phone=conversation.line.phone,
+        line_label=conversation.line.label,
+        status=conversation.status,
+        state=derived_state(conversation),
+        assignee=member_view(conversation.assignee),
+        tags=tuple(conversation.tags or ()),
+        opted_out=conversation.lead.opted_out,
+        unread_count=conversation.unread_count,
+        last_message_at=conversation.last_message_at,
+    )
+
+
+def error_text(code: str | None, fallback: str | None = None) -> str | None:
+    if code is None and fallback is None:
+        return None
+    reason = ERROR_TEXT.get(code or "") or fallback or "the carrier gave no reason"
+    return f"{reason} (error {code})" if code else reason
+
+
+def message_view(message: Message, lead_display: str, media_url: object = None) -> MessageView:
+    """`media_url(token)` turns re-hosted media tokens into public URLs."""
+    media = []
+    for item in message.media:
+        url = item.url
+        if url is None and item.token and callable(media_url):
+            url = media_url(item.token)
+        media.append(MediaView(url or "", item.content_type, item.filename))
+    return MessageView(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        kind=message.kind,
+        direction=message.direction,
+        body=message.body,
+        status=message.status,
+        error=error_text(message.error_code, message.error_message)
+        if message.status in ("failed", "undelivered")
+        else message.error_message,
+        author=member_view(message.author),
+        lead_display=lead_display,
+        media=tuple(media),
+        segments=message.segments,
+        encoding=message.encoding,
+        ai_assisted=message.ai_assisted,
+        event=message.event,
+        source=message.source,
+        created_at=message.created_at,
+    )

@@ -1,0 +1,60 @@
+"""The web server: bridges add their webhook routes; the core serves health, metrics and
+re-hosted media for Twilio to fetch as MMS."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
+
+from bot import metrics
+from bot.core import Core
+from storage.models import Delivery, Media
+
+
+def build_web_app(core: Core, routes: list[web.RouteDef]) -> web.Application:
+    app = web.Application(client_max_size=8 << 20)
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            async with core.db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            return web.json_response({"ok": False, "database": str(exc)[:200]}, status=503)
+        return web.json_response({"ok": True})
+
+    async def metrics_view(_: web.Request) -> web.Response:
+        async with core.db.session() as session:
+            rows = await session.execute(
+                select(Delivery.lane, func.count())
+                .where(Delivery.status == "pending")
+                .group_by(Delivery.lane)
+            )
+            metrics.PENDING.clear()
+            for lane, count in rows:
+                metrics.PENDING.labels(lane).set(count)
+        return web.Response(
+            body=generate_latest(metrics.REGISTRY),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
+        )
+
+    async def media(request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        async with core.db.session() as session:
+            row = await session.scalar(select(Media).where(Media.token == token).options())
+            data = None
+            if row is not None and row.expires_at and row.expires_at > core.now():
+                data = await session.scalar(select(Media.data).where(Media.id == row.id))
+        if row is None or data is None:
+            raise web.HTTPNotFound(text="no such media, or it expired\n")
+        return web.Response(
+            body=data,
+            content_type=row.content_type,
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/media/{token}", media)
+    app.router.add_routes(routes)
+    return app

@@ -1,0 +1,264 @@
+"""Twilio: send SMS/MMS with the official async client; verify and parse webhooks.
+
+Webhook signatures are checked against SMSBRIDGE_PUBLIC_URL, not the URL the server saw,
+so validation survives proxies and load balancers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from twilio.base.exceptions import TwilioRestException
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot import metrics
+from bot.core import Core
+from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.ports import OutcomeUnknown, Rejected, RetryLater, SentSms
+from bot.services.inbound import apply_status, receive_sms
+from bot.types import InboundSms, MediaRef, StatusUpdate
+
+log = logging.getLogger(__name__)
+
+TWILIO_API = "https://api.twilio.com"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+STATUSES = {
+    "accepted",
+    "scheduled",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "canceled",
+    "read",
+    "receiving",
+    "received",
+}
+MAX_MEDIA = 10
+
+
+class _HttpClient(AsyncHttpClient):
+    """aiohttp transport for the twilio client: honours TWILIO_API_URL, and tells apart a
+    request that never left (safe to retry) from one whose answer was lost (unknown)."""
+
+    def __init__(self, api_url: str | None, timeout: float = 15.0) -> None:
+        super().__init__(is_async=True, timeout=timeout)
+        self.api_url = (api_url or TWILIO_API).rstrip("/")
+        self.session: aiohttp.ClientSession | None = None
+
+    async def request(  # type: ignore[override]
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
+        if url.startswith(TWILIO_API):
+            url = self.api_url + url[len(TWILIO_API) :]
+        try:
+            async with self.session.request(
+                method.upper(),
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                auth=aiohttp.BasicAuth(*auth) if auth else None,
+                timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
+                allow_redirects=allow_redirects,
+            ) as response:
+                text = await response.text()
+        except aiohttp.ClientConnectorError as exc:
+            raise RetryLater(f"cannot reach Twilio: {exc}") from exc
+        except (TimeoutError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+            if method.upper() == "GET":
+                raise RetryLater(f"Twilio did not answer: {exc!r}") from exc
+            raise OutcomeUnknown(f"Twilio did not answer: {exc!r}") from exc
+        except aiohttp.ClientError as exc:
+            raise OutcomeUnknown(f"connection to Twilio failed: {exc!r}") from exc
+        if response.status == 429 or response.status >= 500:
+            raise RetryLater(f"Twilio answered {response.status}", _retry_after(response.headers))
+        return Response(response.status, text, dict(response.headers))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        return float(headers.get("Retry-After"))
+    except (TypeError, ValueError):
+        return None
+
+
+class TwilioGateway:
+    """SmsGateway over the official twilio library."""
+
+    def __init__(self, account_sid: str, auth_token: str, api_url: str | None = None) -> None:
+        self.http = _HttpClient(api_url)
+        self.client = Client(account_sid, auth_token, http_client=self.http)
+
+    async def send(
+        self,
+        *,
+        from_phone: str,
+        to_phone: str,
+        body: str,
+        media_urls: list[str],
+        status_callback: str,
+    ) -> SentSms:
+        kwargs: dict[str, Any] = {
+            "to": to_phone,
+            "from_": from_phone,
+            "status_callback": status_callback,
+        }
+        if body:
+            kwargs["body"] = body
+        if media_urls:
+            kwargs["media_url"] = media_urls
+        try:
+            message = await self.client.messages.create_async(**kwargs)
+        except TwilioRestException as exc:
+            raise Rejected(exc.msg or f"Twilio error {exc.code}", str(exc.code or exc.status))
+        return SentSms(message.sid or "", str(message.status or "queued"))
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+class TwilioWebhooks:
+    """`POST /twilio/sms` and `POST /twilio/status`."""
+
+    def __init__(self, core: Core, auth_token: str) -> None:
+        self.core = core
+        self.validator = RequestValidator(auth_token)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/twilio/sms", self.inbound), web.post("/twilio/status", self.status)]
+
+    async def _verified_form(self, request: web.Request, path: str) -> dict[str, str] | None:
+        if request.content_type != "application/x-www-form-urlencoded":
+            return None
+        try:
+            post = await request.post()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        form = {k: v for k, v in post.items() if isinstance(v, str)}
+        if len(form) != len(post) or len(set(post.keys())) != len(post.keys()):
+            return None
+        url = self.core.settings.public_url + path
+        if request.query_string:
+            url += "?" + request.query_string
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not self.validator.validate(url, form, signature):
+            return None
+        return form
+
+    async def inbound(self, request: web.Request) -> web.Response:
+        form = await self._verified_form(request, "/twilio/sms")
+        if form is None:
+            metrics.WEBHOOKS.labels("twilio_sms", "forbidden").inc()
+            return web.Response(status=403, text="invalid Twilio signature or body\n")
+        try:
+            sms = parse_inbound(form)
+        except ValueError as exc:
+            metrics.WEBHOOKS.labels("twilio_sms", "bad_request").inc()
+            return web.Response(status=400, text=f"{exc}\n")
+        outcome = await receive_sms(self.core, sms)
+        if not outcome.ok:
+            metrics.WEBHOOKS.labels("twilio_sms", "unknown_line").inc()
+            return web.Response(status=404, text=f"{outcome.text}\n")
+        metrics.WEBHOOKS.labels(
+            "twilio_sms", "duplicate" if outcome.data.get("duplicate") else "stored"
+        ).inc()
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    async def status(self, request: web.Request) -> web.Response:
+        form = await self._verified_form(request, "/twilio/status")
+        if form is None:
+            metrics.WEBHOOKS.labels("twilio_status", "forbidden").inc()
+            return web.Response(status=403, text="invalid Twilio signature or body\n")
+        try:
+            update = parse_status(form)
+        except ValueError as exc:
+            metrics.WEBHOOKS.labels("twilio_status", "bad_request").inc()
+            return web.Response(status=400, text=f"{exc}\n")
+        outcome = await apply_status(self.core, update)
+        metrics.WEBHOOKS.labels("twilio_status", "ok" if outcome.ok else "ignored").inc()
+        # An unknown sid is answered 200: Twilio cannot fix it by retrying.
+        return web.Response(status=204)
+
+
+def parse_inbound(form: dict[str, str]) -> InboundSms:
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
+    if not sid or len(sid) > 64:
+        raise ValueError("MessageSid is missing")
+    to_raw, from_raw = form.get("To", ""), form.get("From", "")
+    if not to_raw or not from_raw:
+        raise ValueError("To and From are required")
+    try:
+        to_phone = normalize_phone(to_raw)
+    except InvalidPhone as exc:
+        raise ValueError(f"To: {exc}") from None
+    try:
+        num_media = int(form.get("NumMedia", "0") or "0")
+    except ValueError:
+        raise ValueError("NumMedia must be a number") from None
+    if not 0 <= num_media <= MAX_MEDIA:
+        raise ValueError(f"NumMedia must be between 0 and {MAX_MEDIA}")
+    media = []
+    for i in range(num_media):
+        url = form.get(f"MediaUrl{i}")
+        if not url or not url.startswith(("https://", "http://")):
+            raise ValueError(f"MediaUrl{i} is missing or not a URL")
+        media.append(MediaRef(url, form.get(f"MediaContentType{i}") or "application/octet-stream"))
+    return InboundSms(
+        provider_sid=sid,
+        from_phone=from_raw,
+        to_phone=to_phone,
+        body=form.get("Body", ""),
+        media=tuple(media),
+        opt_out_type=form.get("OptOutType") or None,
+    )
+
+
+def parse_status(form: dict[str, str]) -> StatusUpdate:
+    sid = form.get("MessageSid") or form.get("SmsSid")
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    if not sid:
+        raise ValueError("MessageSid is missing")
+    if status not in STATUSES:
+        raise ValueError(f"unknown MessageStatus {status!r}")
+    return StatusUpdate(
+        provider_sid=sid,
+        status=status,
+        error_code=form.get("ErrorCode") or None,
+        error_message=form.get("ErrorMessage") or None,
+    )
+
+
+async def post_signed_inbound(
+    public_url: str, auth_token: str, params: dict[str, str], *, target: str | None = None
+) -> tuple[int, str]:
+    """Post an inbound SMS webhook signed as Twilio signs it (`smsbridge sms-in`)."""
+    url = public_url.rstrip("/") + "/twilio/sms"
+    signature = RequestValidator(auth_token).compute_signature(url, params)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(target or url, data=params, headers={"X-Twilio-Signature": signature}) as r,
+    ):
+        return r.status, await r.text()
