@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import Settings, TwilioSettings
 from bot.core import Core
 from bot.delivery.chat import ChatMirror
 from bot.delivery.sms import SmsSender
@@ -36,6 +36,12 @@ class Options:
     serve_http: bool = True
     run_workers: bool = True
     worker_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def sms_gateway(twilio: TwilioSettings) -> SmsGateway:
+    from bridges.sms.twilio import TwilioGateway
+
+    return TwilioGateway(twilio.account_sid, twilio.auth_token, twilio.api_url)
 
 
 class SmsBridge:
@@ -65,12 +71,10 @@ class SmsBridge:
         routes: list[web.RouteDef] = []
         self.gateway = self.options.gateway
         if settings.twilio is not None:
-            from bridges.sms.twilio import TwilioGateway, TwilioWebhooks
+            from bridges.sms.twilio import TwilioWebhooks
 
             if self.gateway is None:
-                self.gateway = TwilioGateway(
-                    settings.twilio.account_sid, settings.twilio.auth_token, settings.twilio.api_url
-                )
+                self.gateway = sms_gateway(settings.twilio)
             routes += TwilioWebhooks(core, settings.twilio.auth_token).routes()
 
         for name in sorted(enabled):

@@ -13,7 +13,7 @@ from bot.services.access import Denied, check
 from bot.services.inbound import opt_out_lead
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
-from bot.types import Outcome, OutboundFile
+from bot.types import OutboundFile, Outcome
 from storage.models import Lead, Line, Member
 
 MENTION = re.compile(r"^<?@?!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>?$")

@@ -16,7 +16,7 @@ from bot.domain.compliance import in_quiet_hours, parse_quiet_hours, quiet_hours
 from bot.domain.segments import segment_info
 from bot.services.access import Denied, check
 from bot.services.portal import Portal
-from bot.types import ChatRef, Outcome, OutboundFile
+from bot.types import ChatRef, OutboundFile, Outcome
 from storage.models import ChatPost, Delivery, Media, Member, Message, Organization
 
 MMS_MAX_FILES = 10
@@ -152,7 +152,7 @@ async def queue_sms(
         f"Sending to {portal.label} {when} · {info.describe()}.{held_note}",
         conversation_id=portal.conversation.id,
         message_id=message.id,
-        data={"send_at": send_at.isoformat(), "segments": info.segments},
+        data={"send_at": send_at.isoformat(), "segments": info.segments, "held": bool(held_note)},
     )
 
 

@@ -1,0 +1,156 @@
+"""The `smsbridge` command: run, demo, send, sms-in, db upgrade, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import signal
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_REFUSED = 1
+EXIT_CONFIG = 2
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # Client libraries log request bodies (phone numbers, tokens) at DEBUG/INFO.
+    for noisy in ("twilio", "slack_sdk", "slack_bolt", "discord", "openai", "httpx", "aiohttp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smsbridge", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the web server, chat bridges and delivery workers")
+    demo = sub.add_parser("demo", help="a scripted conversation end to end on loopback stand-ins")
+    demo.add_argument("--quiet", action="store_true", help="print only the transcript")
+    send = sub.add_parser("send", help="send an SMS from a line (same path and checks as chat)")
+    send.add_argument("--from", dest="line", required=True, help="the line, E.164")
+    send.add_argument("--to", dest="phone", required=True, help="the lead's phone number")
+    send.add_argument("--no-wait", action="store_true", help="queue it and return at once")
+    send.add_argument("text")
+    sms_in = sub.add_parser("sms-in", help="post a signed inbound SMS webhook to a server")
+    sms_in.add_argument("--from", dest="phone", required=True)
+    sms_in.add_argument("--to", dest="line", required=True)
+    sms_in.add_argument("--url", help="where to post (default: SMSBRIDGE_PUBLIC_URL)")
+    sms_in.add_argument("text")
+    db = sub.add_parser("db", help="database tasks")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("check", help="report the configuration")
+    args = parser.parse_args(argv)
+    setup_logging("WARNING" if getattr(args, "quiet", False) else args.log_level)
+
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(quiet=args.quiet))
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "run":
+        return asyncio.run(_run(settings))
+    if args.command == "send":
+        return asyncio.run(_send(settings, args.line, args.phone, args.text, not args.no_wait))
+    if args.command == "sms-in":
+        return asyncio.run(_sms_in(settings, args.phone, args.line, args.text, args.url))
+    if args.command == "db":
+        from storage.db import upgrade_sync
+
+        upgrade_sync(settings.database_url)
+        print("database is at the newest revision")
+        return 0
+    return _check(settings)
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import SmsBridge
+
+    bridge = SmsBridge(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await bridge.start()
+    await stop.wait()
+    await bridge.stop()
+    return 0
+
+
+async def _send(settings: Settings, line_phone: str, phone: str, text: str, wait: bool) -> int:
+    from bot.outbound import send_from_line
+
+    outcome, status = await send_from_line(settings, line_phone, phone, text, wait=wait)
+    stream = sys.stdout if outcome.ok and status not in ("failed", "unknown") else sys.stderr
+    print(outcome.text if status is None else f"{outcome.text}\nstatus: {status}", file=stream)
+    if not outcome.ok or status in ("failed", "unknown", "canceled"):
+        return EXIT_REFUSED
+    return 0
+
+
+async def _sms_in(settings: Settings, phone: str, line: str, text: str, url: str | None) -> int:
+    from bot.domain.phones import InvalidPhone, normalize_phone
+    from bridges.sms.twilio import post_signed_inbound
+
+    if settings.twilio is None:
+        print(
+            "configuration error: TWILIO_AUTH_TOKEN is needed to sign the webhook", file=sys.stderr
+        )
+        return EXIT_CONFIG
+    try:
+        from_phone, to_phone = normalize_phone(phone), normalize_phone(line)
+    except InvalidPhone as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    sid = "SM" + secrets.token_hex(16)
+    params = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": settings.twilio.account_sid,
+        "From": from_phone,
+        "To": to_phone,
+        "Body": text,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+    }
+    target = url.rstrip("/") + "/twilio/sms" if url else None
+    status, body = await post_signed_inbound(
+        settings.public_url, settings.twilio.auth_token, params, target=target
+    )
+    print(f"{status} {body.strip()[:200]}")
+    return 0 if status == 200 else EXIT_REFUSED
+
+
+def _check(settings: Settings) -> int:
+    print(f"database: {settings.database_url.split('@')[-1]}")
+    print(f"public url: {settings.public_url}")
+    print(f"undo window: {settings.undo_seconds:g}s")
+    for line in settings.platforms_report():
+        print(line)
+    directory = settings.directory
+    print(f"config: {settings.config_path or 'none (no SMSBRIDGE_CONFIG, no smsbridge.toml)'}")
+    for org in directory.organizations:
+        print(f"organization {org.key}: {org.name} ({org.timezone})")
+    for line in directory.lines:
+        routes = [f"slack {line.slack_channel}"] if line.slack_channel else []
+        routes += [f"discord {line.discord_channel}"] if line.discord_channel else []
+        where = ", ".join(routes) or "no route"
+        print(f"line {line.phone} [{line.organization}] {line.label}: {where}")
+    for member in directory.members:
+        print(f"member {member.key} [{member.organization}] {member.name}, {member.role}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

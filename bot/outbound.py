@@ -1,0 +1,104 @@
+"""`smsbridge send`: outbound from scripts and campaigns through the same durable path and
+checks as a reply typed in chat. It queues the SMS, then (unless told not to) works the
+SMS lane until that message has an outcome. Claiming is atomic, so a server running on the
+same database at the same time never sends it twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import sms_gateway
+from bot.config import Settings
+from bot.core import Core
+from bot.delivery.sms import SmsSender
+from bot.delivery.worker import Worker
+from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.services.access import Denied
+from bot.services.conversations import start_conversation
+from bot.services.directory import sync_directory
+from bot.types import Outcome
+from storage.db import Database
+from storage.models import Line, Message
+
+FINAL = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "undelivered",
+    "canceled",
+    "unknown",
+)
+
+
+async def send_from_line(
+    settings: Settings,
+    line_phone: str,
+    phone: str,
+    text: str,
+    *,
+    wait: bool = True,
+    timeout: float = 60.0,
+) -> tuple[Outcome, str | None]:
+    """Returns the outcome and, when waited for, the message's status."""
+    db = Database(settings.database_url)
+    try:
+        await db.upgrade()
+        core = Core(
+            db, settings, chat_platforms={n for n in ("slack", "discord") if getattr(settings, n)}
+        )
+        await sync_directory(core, settings.directory)
+        try:
+            line_e164 = normalize_phone(line_phone)
+        except InvalidPhone as exc:
+            return Outcome.refused(f"--from: {exc}"), None
+
+        async def work(session: AsyncSession) -> Outcome:
+            line = await session.scalar(select(Line).where(Line.phone == line_e164))
+            if line is None:
+                return Outcome.refused(
+                    f"{line_e164} is not a configured line (see smsbridge check)"
+                )
+            try:
+                return await start_conversation(
+                    core, session, line, phone, text, author=None, source="cli"
+                )
+            except Denied as exc:
+                return Outcome.refused(str(exc))
+
+        outcome = await core.run(work)
+        if not outcome.ok or not wait or outcome.data.get("held"):
+            return outcome, None
+        if settings.twilio is None:
+            return Outcome.refused(
+                "Twilio is off (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN unset): "
+                "the SMS is queued for a running server"
+            ), "pending"
+        gateway = sms_gateway(settings.twilio)
+        worker = Worker(core, {"sms": SmsSender(core, gateway)}, poll=0.2)
+        worker.start()
+        status = "pending"
+        try:
+            async with asyncio.timeout(timeout):
+                while status not in FINAL:
+                    await asyncio.sleep(0.1)
+                    async with db.session() as session:
+                        status = (
+                            await session.scalar(
+                                select(Message.status).where(Message.id == outcome.message_id)
+                            )
+                            or "pending"
+                        )
+        except TimeoutError:
+            pass
+        finally:
+            await worker.stop()
+            await gateway.close()
+        return outcome, status
+    finally:
+        await db.dispose()

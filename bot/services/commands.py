@@ -1,0 +1,211 @@
+"""`/sms …` commands and buttons, shared by every chat bridge.
+
+A bridge parses its payload into (Actor, ChatRef, Command) and shows the returned Outcome
+to the member (ephemeral). In a mirrored thread a command acts on that conversation;
+in a channel it acts on the phone number it is given."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import Core
+from bot.domain.commands import HELP_TEXT, Command, CommandError
+from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.services import conversations as conv_ops
+from bot.services import queries
+from bot.services.access import (
+    Denied,
+    conversation_for_thread,
+    member_for,
+    organization_for_channel,
+    routes_for_channel,
+)
+from bot.services.portal import Portal
+from bot.services.replies import add_note, cancel_send
+from bot.types import Actor, ChatRef, Outcome
+from storage.models import Conversation, Lead, Line, Member, Message, Snippet
+
+NEEDS_CONVERSATION = {
+    "assign",
+    "unassign",
+    "close",
+    "reopen",
+    "optout",
+    "optin",
+    "note",
+    "tag",
+    "cancel",
+    "draft",
+}
+
+
+async def execute(core: Core, actor: Actor, where: ChatRef, command: Command) -> Outcome:
+    if command.name == "help":
+        return Outcome(True, HELP_TEXT)
+
+    async def work(session: AsyncSession) -> Outcome:
+        try:
+            return await _execute(core, session, actor, where, command)
+        except (Denied, CommandError) as exc:
+            return Outcome.refused(str(exc))
+
+    outcome = await core.run(work)
+    return outcome
+
+
+async def _execute(
+    core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
+) -> Outcome:
+    conversation = await conversation_for_thread(session, where)
+    if conversation is not None:
+        org_id = conversation.organization_id
+    else:
+        org_id = await organization_for_channel(session, where)
+    if org_id is None:
+        return Outcome.refused(
+            "This channel is not connected to an SMS line. Use `/sms` in a channel that a "
+            "line routes to, or in one of its conversation threads."
+        )
+    member = await member_for(session, org_id, actor)
+    name, args = command.name, command.args
+
+    if name in NEEDS_CONVERSATION and conversation is None:
+        conversation = await _conversation_by_phone(session, where, org_id, args.get("phone"))
+        if conversation is None:
+            return Outcome.refused(
+                f"`/sms {name}` acts on a conversation: use it inside the conversation's "
+                f"thread, or give a phone number: `/sms {name} +15551234567`."
+            )
+    portal = Portal(core, session, conversation) if conversation is not None else None
+
+    if portal is not None:
+        if name == "assign":
+            target = await conv_ops.find_member(session, org_id, args["member"])
+            return await conv_ops.assign(core, portal, member, target)
+        if name == "unassign":
+            return await conv_ops.assign(core, portal, member, None)
+        if name in ("close", "reopen"):
+            return await conv_ops.set_status(
+                core, portal, member, "closed" if name == "close" else "open"
+            )
+        if name == "optout":
+            return await conv_ops.opt_out(core, portal, member)
+        if name == "optin":
+            return await conv_ops.opt_in(core, portal, member)
+        if name == "note":
+            return await add_note(core, portal, member, args["text"])
+        if name == "tag":
+            return await conv_ops.tag(core, portal, member, args["action"], args.get("tag", ""))
+        if name == "cancel":
+            return await _cancel_latest(core, portal, member)
+        if name == "draft":
+            return Outcome(
+                True,
+                "draft",
+                conversation_id=portal.conversation.id,
+                data={"draft_request": args.get("instructions", "")},
+            )
+
+    if name == "new":
+        return await _new(core, session, where, member, args["phone"], args.get("text", ""))
+    if name == "search":
+        items = await queries.search(session, org_id, args["query"])
+        text = f"{len(items)} conversation(s) match {args['query']!r}."
+        return Outcome(True, text, data={"items": items, "total": len(items)})
+    if name == "inbox":
+        total, items = await queries.inbox(session, org_id, args["filter"], member)
+        text = f"{total} {args['filter']} conversation(s)."
+        return Outcome(True, text, data={"items": items, "total": total, "filter": args["filter"]})
+    if name == "snippet":
+        return await _snippet(session, org_id, member, args)
+    return Outcome.refused(f"`/sms {name}` is not something smsbridge knows. Try `/sms help`.")
+
+
+async def _conversation_by_phone(
+    session: AsyncSession, where: ChatRef, org_id: int, raw: str | None
+) -> Conversation | None:
+    if not raw:
+        return None
+    try:
+        phone = normalize_phone(raw)
+    except InvalidPhone as exc:
+        raise Denied(str(exc)) from None
+    line_ids = [r.line_id for r in await routes_for_channel(session, where)]
+    return await session.scalar(
+        select(Conversation)
+        .join(Lead, Lead.id == Conversation.lead_id)
+        .where(
+            Conversation.organization_id == org_id,
+            Conversation.line_id.in_(line_ids),
+            Lead.phone == phone,
+        )
+        .order_by(Conversation.last_message_at.desc())
+        .limit(1)
+    )
+
+
+async def _cancel_latest(core: Core, portal: Portal, member: Member) -> Outcome:
+    message = await portal.session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == portal.conversation.id,
+            Message.kind == "sms",
+            Message.direction == "out",
+            Message.status == "pending",
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if message is None:
+        return Outcome.refused("No SMS is waiting to go out in this conversation.")
+    if member.role != "admin" and message.author_id not in (None, member.id):
+        return Outcome.refused("Only its author or an admin can cancel that SMS.")
+    return await cancel_send(core, portal, message, f"canceled by {member.name}")
+
+
+async def _new(
+    core: Core, session: AsyncSession, where: ChatRef, member: Member, phone: str, text: str
+) -> Outcome:
+    routes = await routes_for_channel(session, where)
+    if not routes:
+        return Outcome.refused("This channel is not connected to an SMS line.")
+    line = await session.get(Line, routes[0].line_id)
+    assert line is not None
+    return await conv_ops.start_conversation(
+        core, session, line, phone, text, author=member, source="chat"
+    )
+
+
+async def _snippet(
+    session: AsyncSession, org_id: int, member: Member, args: dict[str, str]
+) -> Outcome:
+    action, name = args["action"], args.get("name", "")
+    if action == "list":
+        rows = list(
+            await session.scalars(
+                select(Snippet).where(Snippet.organization_id == org_id).order_by(Snippet.name)
+            )
+        )
+        if not rows:
+            return Outcome(True, "No snippets yet. Add one: `/sms snippet add hours We open at 8.`")
+        return Outcome(True, "\n".join(f"• `{s.name}`: {s.text}" for s in rows))
+    snippet = await session.scalar(
+        select(Snippet).where(Snippet.organization_id == org_id, Snippet.name == name)
+    )
+    if action == "add":
+        if member.role == "limited":
+            raise Denied("Your role (limited) may not change snippets.")
+        if snippet is None:
+            session.add(Snippet(organization_id=org_id, name=name, text=args["text"]))
+        else:
+            snippet.text = args["text"]
+        return Outcome(True, f"Snippet `{name}` saved.")
+    if snippet is None:
+        return Outcome.refused(f"No snippet called `{name}`. See `/sms snippet list`.")
+    if action == "remove":
+        if member.role == "limited":
+            raise Denied("Your role (limited) may not change snippets.")
+        await session.delete(snippet)
+        return Outcome(True, f"Snippet `{name}` removed.")
+    return Outcome(True, snippet.text, data={"snippet": snippet.text, "name": name})

@@ -1,0 +1,145 @@
+"""The spine end to end: signed webhooks in, SMS out through the real twilio client to
+the loopback stand-in, status callbacks, opt-out."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.app import SmsBridge
+from bot.services.conversations import start_conversation
+from bot.services.portal import Portal
+from bot.services.replies import ReplyOptions, queue_sms
+from storage.models import Conversation, Delivery, Lead, Line, Message
+from tests.conftest import LEAD, LINE, wait_for
+from tests.standins.twilio import TwilioStandIn
+
+
+async def messages(bridge: SmsBridge) -> list[Message]:
+    async with bridge.db.session() as s:
+        return list(await s.scalars(select(Message).order_by(Message.id)))
+
+
+async def reply(bridge: SmsBridge, text: str, **kw: object) -> object:
+    core = bridge.core
+    assert core is not None
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        conv = await session.scalar(select(Conversation))
+        portal = Portal(core, session, conv)
+        return await queue_sms(core, portal, text, author=None, options=ReplyOptions(**kw))
+
+    return await core.run(work)
+
+
+async def test_inbound_sms_is_stored_once_and_answered_with_empty_twiml(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    url = bridge.settings.public_url + "/twilio/sms"
+    status, body = await twilio.send_inbound(
+        url, from_=LEAD, to=LINE, body="Hi, need a quote", message_sid="SM" + "a" * 32
+    )
+    assert status == 200
+    assert "<Response></Response>" in body
+    status, _ = await twilio.send_inbound(
+        url, from_=LEAD, to=LINE, body="Hi, need a quote", message_sid="SM" + "a" * 32
+    )
+    assert status == 200
+    stored = await messages(bridge)
+    inbound = [m for m in stored if m.kind == "sms"]
+    assert len(inbound) == 1
+    assert inbound[0].body == "Hi, need a quote"
+    async with bridge.db.session() as s:
+        conv = await s.scalar(select(Conversation))
+        assert conv.unread_count == 1 and conv.needs_response
+
+
+async def test_reply_goes_out_and_status_callback_marks_it_delivered(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    url = bridge.settings.public_url + "/twilio/sms"
+    await twilio.send_inbound(url, from_=LEAD, to=LINE, body="Hello?")
+    outcome = await reply(bridge, "Hi! This is Acme.")
+    assert outcome.ok
+    await wait_for(lambda: twilio.messages)
+    sent = twilio.messages[0]
+    assert sent["to"] == LEAD and sent["from"] == LINE and sent["body"] == "Hi! This is Acme."
+    assert sent["status_callback"] == bridge.settings.public_url + "/twilio/status"
+
+    async def status() -> str | None:
+        async with bridge.db.session() as s:
+            return await s.scalar(select(Message.status).where(Message.id == outcome.message_id))
+
+    await wait_for(lambda: status())
+    await twilio.send_status_callbacks(sent["sid"], ("sent", "delivered"))
+    await wait_for(lambda: _eq(status(), "delivered"))
+
+
+async def _eq(coro, value):  # type: ignore[no-untyped-def]
+    return (await coro) == value
+
+
+async def test_stop_opts_out_and_later_reply_is_refused(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    url = bridge.settings.public_url + "/twilio/sms"
+    await twilio.send_inbound(url, from_=LEAD, to=LINE, body="Stop.")
+    async with bridge.db.session() as s:
+        lead = await s.scalar(select(Lead))
+        assert lead.opted_out
+    from bot.services.access import Denied
+
+    try:
+        await reply(bridge, "Are you sure?")
+    except Denied as exc:
+        assert "opted out" in str(exc)
+    else:
+        raise AssertionError("a reply to an opted-out lead was accepted")
+    assert twilio.messages == []
+
+
+async def test_tampered_or_unsigned_webhooks_get_403_and_store_nothing(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    from tests.standins.twilio import inbound_sms_params, sign_twilio_request
+
+    url = bridge.settings.public_url + "/twilio/sms"
+    params = inbound_sms_params(from_=LEAD, to=LINE, body="hello")
+    signature = sign_twilio_request(twilio.auth_token, url, params)
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        tampered = {**params, "Body": "hello!"}
+        r = await http.post(url, data=tampered, headers={"X-Twilio-Signature": signature})
+        assert r.status == 403
+        r = await http.post(url, data=params)
+        assert r.status == 403
+        other = sign_twilio_request(twilio.auth_token, "http://evil.example/twilio/sms", params)
+        r = await http.post(url, data=params, headers={"X-Twilio-Signature": other})
+        assert r.status == 403
+        r = await http.post(
+            url,
+            data=b"\xff\xfe",
+            headers={"X-Twilio-Signature": signature, "Content-Type": "application/json"},
+        )
+        assert r.status == 403
+    assert await messages(bridge) == []
+
+
+async def test_cli_style_send_to_new_number_then_refusal_of_invalid_number(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    core = bridge.core
+    assert core is not None
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        line = await session.scalar(select(Line).where(Line.phone == LINE))
+        return await start_conversation(
+            core, session, line, "(415) 555-0199", "Hi from Acme", author=None, source="cli"
+        )
+
+    outcome = await core.run(work)
+    assert outcome.ok
+    await wait_for(lambda: twilio.messages)
+    assert twilio.messages[0]["to"] == "+14155550199"
+    async with bridge.db.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Delivery)) >= 1
