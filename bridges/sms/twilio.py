@@ -133,7 +133,9 @@ class TwilioGateway:
         try:
             message = await self.client.messages.create_async(**kwargs)
         except TwilioRestException as exc:
-            raise Rejected(exc.msg or f"Twilio error {exc.code}", str(exc.code or exc.status))
+            raise Rejected(
+                exc.msg or f"Twilio error {exc.code}", str(exc.code or exc.status)
+            ) from None
         return SentSms(message.sid or "", str(message.status or "queued"))
 
     async def close(self) -> None:
