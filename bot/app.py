@@ -57,6 +57,13 @@ class SmsBridge:
         self.port: int | None = None
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         if self.options.create_schema:
             await self.db.create_all()

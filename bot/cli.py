@@ -20,17 +20,25 @@ def setup_logging(level: str = "INFO") -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     # Client libraries log request bodies (phone numbers, tokens) at DEBUG/INFO.
-    for noisy in ("twilio", "slack_sdk", "slack_bolt", "discord", "openai", "httpx", "aiohttp"):
+    for noisy in (
+        "alembic",
+        "twilio",
+        "slack_sdk",
+        "slack_bolt",
+        "discord",
+        "openai",
+        "httpx",
+        "aiohttp",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smsbridge", description=__doc__)
-    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--log-level", default=None, help="default INFO (WARNING for demo)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the web server, chat bridges and delivery workers")
     demo = sub.add_parser("demo", help="a scripted conversation end to end on loopback stand-ins")
-    demo.add_argument("--quiet", action="store_true", help="print only the transcript")
     send = sub.add_parser("send", help="send an SMS from a line (same path and checks as chat)")
     send.add_argument("--from", dest="line", required=True, help="the line, E.164")
     send.add_argument("--to", dest="phone", required=True, help="the lead's phone number")
@@ -45,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check", help="report the configuration")
     args = parser.parse_args(argv)
-    setup_logging("WARNING" if getattr(args, "quiet", False) else args.log_level)
+    setup_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
 
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return asyncio.run(run_demo(quiet=args.quiet))
+        return asyncio.run(run_demo())
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -52,11 +52,9 @@ async def until(check: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> A
     raise TimeoutError("the demo waited too long for a step")
 
 
-async def run_demo(*, quiet: bool = False) -> int:
+async def run_demo() -> int:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # the stand-ins live in tests/standins
-    from tests.standins.twilio import TwilioStandIn
-
     from bot.app import Options, SmsBridge
     from bot.config import Settings, TwilioSettings, parse_directory
     from bot.services.access import Denied
@@ -64,6 +62,7 @@ async def run_demo(*, quiet: bool = False) -> int:
     from bot.services.replies import ReplyOptions, queue_sms
     from storage.models import Conversation, Member, Message
     from tests.conftest import free_port
+    from tests.standins.twilio import TwilioStandIn
 
     say = Transcript().say
     with tempfile.TemporaryDirectory(prefix="smsbridge-demo-") as tmp:

@@ -5,6 +5,7 @@ so validation survives proxies and load balancers."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -49,7 +50,7 @@ class _HttpClient(AsyncHttpClient):
     request that never left (safe to retry) from one whose answer was lost (unknown)."""
 
     def __init__(self, api_url: str | None, timeout: float = 15.0) -> None:
-        super().__init__(is_async=True, timeout=timeout)
+        super().__init__(logger=log, is_async=True, timeout=timeout)
         self.api_url = (api_url or TWILIO_API).rstrip("/")
         self.session: aiohttp.ClientSession | None = None
 
@@ -74,8 +75,7 @@ class _HttpClient(AsyncHttpClient):
                 url,
                 params=params,
                 data=data,
-                headers=headers,
-                auth=aiohttp.BasicAuth(*auth) if auth else None,
+                headers={**(headers or {}), **_basic_auth(auth)},
                 timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
                 allow_redirects=allow_redirects,
             ) as response:
@@ -96,6 +96,13 @@ class _HttpClient(AsyncHttpClient):
         if self.session is not None:
             await self.session.close()
             self.session = None
+
+
+def _basic_auth(auth: tuple[str, str] | None) -> dict[str, str]:
+    if not auth:
+        return {}
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 def _retry_after(headers: Any) -> float | None:

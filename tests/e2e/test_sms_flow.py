@@ -103,7 +103,7 @@ async def test_tampered_or_unsigned_webhooks_get_403_and_store_nothing(
     from tests.standins.twilio import inbound_sms_params, sign_twilio_request
 
     url = bridge.settings.public_url + "/twilio/sms"
-    params = inbound_sms_params(from_=LEAD, to=LINE, body="hello")
+    params = inbound_sms_params(from_=LEAD, to=LINE, body="hello", account_sid=twilio.account_sid)
     signature = sign_twilio_request(twilio.auth_token, url, params)
     import aiohttp
 
