@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default=None, help="default INFO (WARNING for demo)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the web server, chat bridges and delivery workers")
-    demo = sub.add_parser("demo", help="a scripted conversation end to end on loopback stand-ins")
+    sub.add_parser("demo", help="a scripted conversation end to end on loopback stand-ins")
     send = sub.add_parser("send", help="send an SMS from a line (same path and checks as chat)")
     send.add_argument("--from", dest="line", required=True, help="the line, E.164")
     send.add_argument("--to", dest="phone", required=True, help="the lead's phone number")
