@@ -51,7 +51,8 @@ class StandIn:
         raise NotImplementedError
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        # A short shutdown timeout: stop() must not hang on a handler held by a slow fault.
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -84,6 +85,11 @@ class StandIn:
     ) -> None:
         """Make the next `times` matching requests fail the given way."""
         self.faults.append(Fault(status, times, retry_after, delay, path_contains, body, drop))
+
+    def fault_body(self, status: int) -> str:
+        """Body of an injected error without an explicit `body`; subclasses answer in the
+        error shape of the API they stand in for."""
+        return json.dumps({"error": "fault"})
 
     def calls(self, path_contains: str = "", method: str | None = None) -> list[Recorded]:
         return [
@@ -147,7 +153,7 @@ class StandIn:
                 )
             return web.Response(
                 status=fault.status,
-                text=fault.body if fault.body is not None else json.dumps({"error": "fault"}),
+                text=fault.body if fault.body is not None else self.fault_body(fault.status),
                 content_type="application/json",
                 headers=headers,
             )
