@@ -105,7 +105,9 @@ class SmsBridge:
                 name: ChatMirror(core, plugin.bridge) for name, plugin in self.plugins.items()
             }
             if self.gateway is not None:
-                handlers["sms"] = SmsSender(core, self.gateway)
+                handlers["sms"] = SmsSender(
+                    core, self.gateway, segments_per_second=settings.sms_per_second
+                )
             self.worker = Worker(core, handlers, **self.options.worker_kwargs)
             await self.worker.recover(all_running=self.db.is_sqlite)
             self.worker.start()

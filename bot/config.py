@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.compliance import parse_quiet_hours
 from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.domain.prompt import Voice
 
 ROLES = ("admin", "agent", "limited")
 REPLY_MODES = ("direct", "explicit")
@@ -101,6 +102,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8080
     undo_seconds: float = 5.0
+    sms_per_second: float = 1.0  # per line: long codes send about one segment a second
     twilio: TwilioSettings | None = None
     slack: SlackSettings | None = None
     discord: DiscordSettings | None = None
@@ -195,6 +197,16 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_UNDO_SECONDS must be a number of seconds ≥ 0, got {undo_text!r}"
         ) from None
 
+    rate_text = get("SMSBRIDGE_SMS_PER_SECOND") or "1"
+    try:
+        sms_rate = float(rate_text)
+        if sms_rate <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"SMSBRIDGE_SMS_PER_SECOND must be a number > 0, got {rate_text!r}"
+        ) from None
+
     public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"SMSBRIDGE_PUBLIC_URL must start with http:// or https://: {public_url}")
@@ -219,6 +231,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         host=get("SMSBRIDGE_HOST") or "0.0.0.0",
         port=port,
         undo_seconds=undo,
+        sms_per_second=sms_rate,
         twilio=twilio,
         slack=slack,
         discord=discord,
@@ -254,6 +267,10 @@ def parse_directory(data: dict[str, Any]) -> Directory:
         voice = raw.get("voice", {})
         if not isinstance(voice, dict):
             raise ConfigError(f"{where}.voice must be a table")
+        try:
+            Voice.from_config(voice)
+        except ValueError as exc:
+            raise ConfigError(f"{where}.voice: {exc}") from None
         organizations.append(
             OrganizationConfig(
                 key=key,

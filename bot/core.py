@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.ports import Drafter
 from storage.db import Database
 from storage.models import utcnow
 
@@ -32,6 +33,8 @@ class Core:
         # Only platforms that are on get chat deliveries; an off platform would pile them up.
         self.chat_platforms = set(chat_platforms or ())
         self.clock = clock
+        # The AI model behind drafts; None when OPENAI_API_KEY is not set.
+        self.drafter: Drafter | None = None
         self._wake = asyncio.Event()
 
     def now(self) -> datetime:

@@ -80,7 +80,11 @@ async def send_from_line(
                 "the SMS is queued for a running server"
             ), "pending"
         gateway = sms_gateway(settings.twilio)
-        worker = Worker(core, {"sms": SmsSender(core, gateway)}, poll=0.2)
+        worker = Worker(
+            core,
+            {"sms": SmsSender(core, gateway, segments_per_second=settings.sms_per_second)},
+            poll=0.2,
+        )
         worker.start()
         status = "pending"
         try:

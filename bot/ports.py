@@ -53,6 +53,28 @@ class SmsGateway(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Completion:
+    """What a language model answered, with the tokens it cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+
+
+class Drafter(Protocol):
+    """A chat-completions model that writes reply drafts. Raise RetryLater (rate limited,
+    timed out, unreachable, 5xx) or Rejected (refused, bad request, bad key or model),
+    each with a short reason a member can read."""
+
+    async def complete(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+    ) -> Completion: ...
+
+    async def close(self) -> None: ...
+
+
 class ChatBridge(Protocol):
     """One chat platform. Raise ThreadGone, RetryLater or Rejected as they apply."""
 

@@ -81,6 +81,7 @@ def make_settings(tmp_path: Path, directory: Directory | None = None, **kw: Any)
             host="127.0.0.1",
             port=port,
             undo_seconds=0,
+            sms_per_second=100,
             directory=directory or parse_directory(DIRECTORY),
         ),
         **kw,
