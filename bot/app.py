@@ -71,6 +71,10 @@ class SmsBridge:
             await self.db.upgrade()
         enabled = {name for name in CHAT_PLUGINS if getattr(settings, name) is not None}
         core = self.core = Core(self.db, settings, chat_platforms=enabled)
+        if settings.ai is not None:
+            from bridges.ai.openai import OpenAIDrafter
+
+            core.drafter = OpenAIDrafter(settings.ai)
         await sync_directory(core, settings.directory)
         for line in settings.platforms_report():
             log.info("%s", line)
@@ -121,6 +125,9 @@ class SmsBridge:
             await plugin.stop()
         if self.gateway is not None:
             await self.gateway.close()
+        if self.core is not None and self.core.drafter is not None:
+            await self.core.drafter.close()
+            self.core.drafter = None
         await self.db.dispose()
 
     async def __aenter__(self) -> SmsBridge:

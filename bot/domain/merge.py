@@ -39,12 +39,11 @@ def values_for(values: MergeValues) -> dict[str, str]:
     lead = (values.lead_name or "").strip()
     if lead and first_name(lead) is None:
         lead = ""  # a name that is only digits or an email address reads badly
+    line = (values.line_label or "").strip() or (values.organization or "").strip()
     return {
         "first_name": first_name(lead) or "there",
         "lead_name": lead or "there",
-        "line_label": (values.line_label or "").strip()
-        or (values.organization or "").strip()
-        or "our team",  # fmt: skip
+        "line_label": line or "our team",
         "member_name": (values.member_name or "").strip() or "our team",
     }
 

@@ -184,7 +184,8 @@ def system_prompt(request: DraftRequest) -> str:
     if voice.rules:
         parts.append(_bullets(f"House rules of {request.organization}:", voice.rules))
     if voice.examples:
-        parts.append(_bullets("Example replies (match their style, not their content):", voice.examples))  # fmt: skip
+        title = "Example replies (match their style, not their content):"
+        parts.append(_bullets(title, voice.examples))
     if voice.facts:
         parts.append(_bullets("Business facts you may use:", voice.facts))
     parts.append(lead_section(request.lead))
@@ -217,7 +218,8 @@ def user_prompt(request: DraftRequest, *, limit: int = HISTORY_LIMIT) -> str:
         parts.append(f"Now: {_when(request.now, zone)} ({request.timezone})")
     if history:
         transcript = "\n".join(transcript_line(item, request.lead.phone, zone) for item in history)
-        parts.append(f"Conversation so far (oldest first, last {len(history)} messages):\n{transcript}")  # fmt: skip
+        title = f"Conversation so far (oldest first, last {len(history)} messages):"
+        parts.append(f"{title}\n{transcript}")
     else:
         parts.append("There are no messages yet: this is the first SMS to the lead.")
     instructions = request.instructions.strip()

@@ -21,6 +21,7 @@ from bot.services.access import (
     organization_for_channel,
     routes_for_channel,
 )
+from bot.services.drafts import snippet_draft
 from bot.services.portal import Portal
 from bot.services.replies import add_note, cancel_send
 from bot.types import Actor, ChatRef, Outcome
@@ -118,7 +119,7 @@ async def _execute(
         text = f"{total} {args['filter']} conversation(s)."
         return Outcome(True, text, data={"items": items, "total": total, "filter": args["filter"]})
     if name == "snippet":
-        return await _snippet(session, org_id, member, args)
+        return await _snippet(session, org_id, member, args, conversation, where)
     return Outcome.refused(f"`/sms {name}` is not something smsbridge knows. Try `/sms help`.")
 
 
@@ -178,7 +179,12 @@ async def _new(
 
 
 async def _snippet(
-    session: AsyncSession, org_id: int, member: Member, args: dict[str, str]
+    session: AsyncSession,
+    org_id: int,
+    member: Member,
+    args: dict[str, str],
+    conversation: Conversation | None,
+    where: ChatRef,
 ) -> Outcome:
     action, name = args["action"], args.get("name", "")
     if action == "list":
@@ -208,4 +214,5 @@ async def _snippet(
             raise Denied("Your role (limited) may not change snippets.")
         await session.delete(snippet)
         return Outcome(True, f"Snippet `{name}` removed.")
-    return Outcome(True, snippet.text, data={"snippet": snippet.text, "name": name})
+    # Shown like a draft: the member sends, edits or discards it (drafts.send_draft).
+    return await snippet_draft(session, org_id, conversation, member, where, name, snippet.text)
