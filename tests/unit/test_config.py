@@ -1,0 +1,96 @@
+"""The configuration contract: defaults, platforms off without credentials, and errors
+that name the variable or TOML key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings, parse_directory
+
+
+def settings(**env: str):  # type: ignore[no-untyped-def]
+    return load_settings(env, read_dotenv=False)
+
+
+def test_defaults_and_platforms_off() -> None:
+    s = settings()
+    assert s.database_url == "sqlite+aiosqlite:///smsbridge.db"
+    assert s.public_url == "http://localhost:8080"
+    assert (s.host, s.port, s.undo_seconds) == ("0.0.0.0", 8080, 5.0)
+    assert s.twilio is s.slack is s.discord is s.ai is None
+    assert "slack: off (no credentials)" in s.platforms_report()
+
+
+def test_port_falls_back_to_port_variable() -> None:
+    assert settings(PORT="9000").port == 9000
+    assert settings(PORT="9000", SMSBRIDGE_PORT="9100").port == 9100
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TWILIO_ACCOUNT_SID": "AC1"}, "TWILIO_AUTH_TOKEN"),
+        ({"TWILIO_AUTH_TOKEN": "x"}, "TWILIO_ACCOUNT_SID"),
+        ({"SLACK_BOT_TOKEN": "xoxb"}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN"),
+        ({"DISCORD_API_URL": "http://x"}, "DISCORD_BOT_TOKEN"),
+        ({"SMSBRIDGE_PORT": "eighty"}, "SMSBRIDGE_PORT"),
+        ({"SMSBRIDGE_UNDO_SECONDS": "-1"}, "SMSBRIDGE_UNDO_SECONDS"),
+        ({"SMSBRIDGE_PUBLIC_URL": "example.com"}, "SMSBRIDGE_PUBLIC_URL"),
+        ({"SMSBRIDGE_CONFIG": "/nonexistent.toml"}, "SMSBRIDGE_CONFIG"),
+    ],
+)
+def test_half_configured_is_an_error_naming_the_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        settings(**env)
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    s = settings(SLACK_BOT_TOKEN="xoxb", SLACK_APP_TOKEN="xapp")
+    assert s.slack is not None and s.slack.app_token == "xapp"
+    assert "slack: on (Socket Mode)" in s.platforms_report()
+
+
+def test_toml_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "smsbridge.toml"
+    path.write_text(
+        '[organizations.acme]\nname = "Acme"\ntimezone = "America/Chicago"\n'
+        'quiet_hours = ["21:00", "08:00"]\n'
+        '[lines."+1 (500) 555-0006"]\norganization = "acme"\nslack_channel = "C1"\n'
+        '[members.dana]\norganization = "acme"\nname = "Dana"\nrole = "admin"\n'
+    )
+    s = settings(SMSBRIDGE_CONFIG=str(path))
+    assert s.directory.lines[0].phone == "+15005550006"
+    assert s.directory.organizations[0].quiet_hours == ["21:00", "08:00"]
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"organizations": {"a": {"timezone": "Mars/Base"}}}, "organizations.a.timezone"),
+        ({"organizations": {"a": {"quiet_hours": ["25:00", "8"]}}}, "organizations.a.quiet_hours"),
+        ({"lines": {"+15005550006": {}}}, "organization is required"),
+        ({"organizations": {"a": {}}, "lines": {"12": {"organization": "a"}}}, 'lines."12"'),
+        (
+            {"organizations": {"a": {}}, "members": {"m": {"organization": "a", "role": "boss"}}},
+            "members.m.role",
+        ),
+        (
+            {"organizations": {"a": {}}, "lines": {"+15005550006": {"organization": "b"}}},
+            "no [organizations.b]",
+        ),
+        (
+            {
+                "organizations": {"a": {}},
+                "lines": {"+15005550006": {"organization": "a", "default_assignee": "zed"}},
+            },
+            "default_assignee",
+        ),
+        ({"organisations": {}}, "unknown TOML table"),
+    ],
+)
+def test_toml_errors_name_the_key(data: dict, named: str) -> None:
+    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace(".", r"\.")):
+        parse_directory(data)
