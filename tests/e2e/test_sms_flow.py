@@ -143,3 +143,26 @@ async def test_cli_style_send_to_new_number_then_refusal_of_invalid_number(
     assert twilio.messages[0]["to"] == "+14155550199"
     async with bridge.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(Delivery)) >= 1
+
+
+async def test_signed_garbage_gets_4xx_never_500(bridge: SmsBridge, twilio: TwilioStandIn) -> None:
+    import random
+
+    import aiohttp
+
+    from tests.standins.twilio import sign_twilio_request
+
+    rng = random.Random(7)
+    keys = ["MessageSid", "From", "To", "Body", "NumMedia", "MediaUrl0", "MessageStatus", "x"]
+    values = ["", "+15005550006", LEAD, "abc", "3", "-1", "https://x/y", "\x00", "é" * 50, "SM1"]
+    statuses = set()
+    async with aiohttp.ClientSession() as http:
+        for _ in range(150):
+            form = {rng.choice(keys): rng.choice(values) for _ in range(rng.randint(0, 6))}
+            path = rng.choice(["/twilio/sms", "/twilio/status"])
+            url = bridge.settings.public_url + path
+            sig = sign_twilio_request(twilio.auth_token, url, form)
+            async with http.post(url, data=form, headers={"X-Twilio-Signature": sig}) as r:
+                statuses.add(r.status)
+                assert r.status < 500, (form, r.status)
+    assert statuses & {400, 404}

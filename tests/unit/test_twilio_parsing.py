@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridges.sms.twilio import parse_inbound, parse_status
 from bot.types import InboundSms
+from bridges.sms.twilio import parse_inbound, parse_status
 
 KEYS = st.sampled_from(
     [
