@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.base.exceptions import TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
@@ -187,7 +188,15 @@ class TwilioWebhooks:
         except ValueError as exc:
             metrics.WEBHOOKS.labels("twilio_sms", "bad_request").inc()
             return web.Response(status=400, text=f"{exc}\n")
-        outcome = await receive_sms(self.core, sms)
+        try:
+            outcome = await receive_sms(self.core, sms)
+        except SQLAlchemyError:
+            # Disk full, database locked or gone: nothing was committed; Twilio retries a 5xx.
+            log.exception("could not store inbound sms %s", sms.provider_sid)
+            metrics.WEBHOOKS.labels("twilio_sms", "error").inc()
+            return web.Response(
+                status=503, text="temporarily unavailable\n", headers={"Retry-After": "5"}
+            )
         if not outcome.ok:
             metrics.WEBHOOKS.labels("twilio_sms", "unknown_line").inc()
             return web.Response(status=404, text=f"{outcome.text}\n")
@@ -206,7 +215,13 @@ class TwilioWebhooks:
         except ValueError as exc:
             metrics.WEBHOOKS.labels("twilio_status", "bad_request").inc()
             return web.Response(status=400, text=f"{exc}\n")
-        outcome = await apply_status(self.core, update)
+        try:
+            outcome = await apply_status(self.core, update)
+        except SQLAlchemyError:
+            log.exception("could not apply status of %s", update.provider_sid)
+            return web.Response(
+                status=503, text="temporarily unavailable\n", headers={"Retry-After": "5"}
+            )
         metrics.WEBHOOKS.labels("twilio_status", "ok" if outcome.ok else "ignored").inc()
         # An unknown sid is answered 200: Twilio cannot fix it by retrying.
         return web.Response(status=204)
