@@ -166,3 +166,66 @@ async def test_signed_garbage_gets_4xx_never_500(bridge: SmsBridge, twilio: Twil
                 statuses.add(r.status)
                 assert r.status < 500, (form, r.status)
     assert statuses & {400, 404}
+
+
+async def test_mms_out_is_rehosted_and_fetchable_until_it_expires(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    import aiohttp
+
+    from bot.services.access import Denied
+    from bot.types import OutboundFile
+
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    url = bridge.settings.public_url + "/twilio/sms"
+    await twilio.send_inbound(url, from_=LEAD, to=LINE, body="send me a picture")
+    core = bridge.core
+    assert core is not None
+
+    async def send(files: tuple[OutboundFile, ...]):  # type: ignore[no-untyped-def]
+        async def work(session):  # type: ignore[no-untyped-def]
+            conv = await session.scalar(select(Conversation))
+            return await queue_sms(
+                core,
+                Portal(core, session, conv),
+                "here",
+                author=None,
+                options=ReplyOptions(),
+                files=files,
+            )
+
+        return await core.run(work)
+
+    await send((OutboundFile("roof.png", "image/png", png),))
+    await wait_for(lambda: twilio.messages)
+    (media_url,) = twilio.messages[0]["media_urls"]
+    assert media_url.startswith(bridge.settings.public_url + "/media/")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(media_url) as r:
+            assert r.status == 200 and await r.read() == png
+            assert r.content_type == "image/png"
+        async with http.get(bridge.settings.public_url + "/media/guess") as r:
+            assert r.status == 404
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import update
+
+        from storage.models import Media
+
+        async with bridge.db.session() as s, s.begin():
+            await s.execute(update(Media).values(expires_at=datetime.now(UTC) - timedelta(1)))
+        async with http.get(media_url) as r:
+            assert r.status == 404, "expired media must not be served"
+
+    too_big = OutboundFile("big.png", "image/png", b"0" * (5 * 1024 * 1024 + 1))
+    for files, reason in [
+        ((too_big,), "5 MB"),
+        (tuple(OutboundFile(f"{i}.png", "image/png", png) for i in range(11)), "at most 10"),
+        ((OutboundFile("a.exe", "application/x-msdownload", png),), "JPEG, PNG or GIF"),
+    ]:
+        try:
+            await send(files)
+        except Denied as exc:
+            assert reason in str(exc)
+        else:
+            raise AssertionError(f"accepted: {reason}")
