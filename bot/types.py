@@ -28,6 +28,8 @@ class StatusUpdate:
     status: str
     error_code: str | None = None
     error_message: str | None = None
+    to_phone: str | None = None
+    from_phone: str | None = None
 
 
 @dataclass(frozen=True)

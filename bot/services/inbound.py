@@ -12,8 +12,9 @@ from bot.delivery import queue
 from bot.domain.compliance import Keyword, classify_keyword
 from bot.domain.phones import InvalidPhone, mask_phone, normalize_phone
 from bot.services.portal import Portal
+from bot.services.views import error_text
 from bot.types import InboundSms, Outcome, StatusUpdate
-from storage.models import Delivery, Lead, Line, Media, Message, Organization
+from storage.models import Conversation, Delivery, Lead, Line, Media, Message, Organization
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +147,32 @@ async def opt_out_lead(core: Core, session: AsyncSession, lead: Lead, reason: st
 
 
 async def _conversations_of(core: Core, session: AsyncSession, lead: Lead) -> list[Portal]:
-    from storage.models import Conversation
-
     rows = await session.scalars(select(Conversation).where(Conversation.lead_id == lead.id))
     return [Portal(core, session, c) for c in rows]
+
+
+async def _unknown_send_for(session: AsyncSession, update_: StatusUpdate) -> Message | None:
+    """A callback for a send whose answer we never got (outcome unknown): Twilio did take
+    it after all. Match the oldest such message between the same two numbers."""
+    if not update_.to_phone or not update_.from_phone:
+        return None
+    message = await session.scalar(
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Lead, Lead.id == Conversation.lead_id)
+        .join(Line, Line.id == Conversation.line_id)
+        .where(
+            Message.status == "unknown",
+            Message.provider_sid.is_(None),
+            Lead.phone == update_.to_phone,
+            Line.phone == update_.from_phone,
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+    if message is not None:
+        message.provider_sid = update_.provider_sid
+    return message
 
 
 async def apply_status(core: Core, update_: StatusUpdate) -> Outcome:
@@ -157,6 +180,8 @@ async def apply_status(core: Core, update_: StatusUpdate) -> Outcome:
         message = await session.scalar(
             select(Message).where(Message.provider_sid == update_.provider_sid)
         )
+        if message is None:
+            message = await _unknown_send_for(session, update_)
         if message is None:
             return Outcome.refused(f"no message with sid {update_.provider_sid}")
         old = STATUS_RANK.get(message.status or "", 0)
@@ -176,8 +201,6 @@ async def apply_status(core: Core, update_: StatusUpdate) -> Outcome:
         if update_.status in ("failed", "undelivered"):
             if update_.error_code == "21610":
                 await opt_out_lead(core, session, portal.lead, "the carrier reports an opt-out")
-            from bot.services.views import error_text
-
             portal.notice(
                 f"⚠️ SMS not delivered to {portal.label}: "
                 f"{error_text(update_.error_code, update_.error_message)}.",

@@ -272,6 +272,8 @@ def parse_status(form: dict[str, str]) -> StatusUpdate:
         status=status,
         error_code=form.get("ErrorCode") or None,
         error_message=form.get("ErrorMessage") or None,
+        to_phone=form.get("To") or None,
+        from_phone=form.get("From") or None,
     )
 
 

@@ -55,6 +55,24 @@ async def test_dropped_connection_is_unknown_and_not_repeated(
     # Nothing is resent by itself: the stand-in saw one attempt and created nothing.
     assert len(twilio.calls("Messages.json", "POST")) == 1
     assert twilio.messages == []
+    # Had Twilio taken it after all, its status callback resolves the unknown send.
+    from tests.standins.twilio import sign_twilio_request
+
+    url = bridge.settings.public_url + "/twilio/status"
+    form = {
+        "MessageSid": "SM" + "e" * 32,
+        "MessageStatus": "delivered",
+        "To": LEAD,
+        "From": LINE,
+        "AccountSid": twilio.account_sid,
+    }
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        sig = sign_twilio_request(twilio.auth_token, url, form)
+        async with http.post(url, data=form, headers={"X-Twilio-Signature": sig}) as r:
+            assert r.status < 300
+    assert await status_of(bridge, outcome.message_id) == "delivered"
 
 
 async def test_21610_marks_the_lead_opted_out(bridge: SmsBridge, twilio: TwilioStandIn) -> None:
