@@ -229,3 +229,29 @@ async def test_mms_out_is_rehosted_and_fetchable_until_it_expires(
             assert reason in str(exc)
         else:
             raise AssertionError(f"accepted: {reason}")
+
+
+async def test_health_metrics_and_logs_without_full_numbers_or_secrets(
+    bridge: SmsBridge, twilio: TwilioStandIn, caplog: object
+) -> None:
+    import logging
+
+    import aiohttp
+
+    caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
+    url = bridge.settings.public_url
+    await twilio.send_inbound(url + "/twilio/sms", from_=LEAD, to=LINE, body="hi")
+    await reply(bridge, "hello")
+    await wait_for(lambda: twilio.messages)
+    twilio.fail_next(drop=True, path_contains="Messages.json")
+    await reply(bridge, "again")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url + "/healthz") as r:
+            assert r.status == 200 and (await r.json())["ok"] is True
+        async with http.get(url + "/metrics") as r:
+            text = await r.text()
+    assert 'smsbridge_webhooks_total{outcome="stored",source="twilio_sms"}' in text
+    assert "smsbridge_deliveries_total" in text
+    logged = "\n".join(r.getMessage() for r in caplog.records)  # type: ignore[attr-defined]
+    assert LEAD not in logged and LEAD[1:] not in logged
+    assert twilio.auth_token not in logged
