@@ -19,17 +19,30 @@ def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # Client libraries log request bodies (phone numbers, tokens) at DEBUG/INFO.
-    for noisy in (
-        "alembic",
-        "twilio",
-        "slack_sdk",
-        "slack_bolt",
-        "discord",
-        "openai",
-        "httpx",
-        "aiohttp",
-    ):
+    quiet_noisy_loggers()
+
+
+NOISY_LOGGERS = (
+    "alembic",
+    "aiosqlite",
+    "asyncio",
+    "sqlalchemy",
+    "asyncpg",
+    "twilio",
+    "slack_sdk",
+    "slack_bolt",
+    "discord",
+    "openai",
+    "httpx",
+    "httpcore",
+    "aiohttp",
+)
+
+
+def quiet_noisy_loggers() -> None:
+    """Client and database libraries log request bodies and SQL parameters (phone numbers,
+    tokens) at DEBUG/INFO: keep them at WARNING even when we debug our own code."""
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

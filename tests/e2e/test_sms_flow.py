@@ -238,6 +238,9 @@ async def test_health_metrics_and_logs_without_full_numbers_or_secrets(
 
     import aiohttp
 
+    from bot.cli import quiet_noisy_loggers
+
+    quiet_noisy_loggers()
     caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
     url = bridge.settings.public_url
     await twilio.send_inbound(url + "/twilio/sms", from_=LEAD, to=LINE, body="hi")
