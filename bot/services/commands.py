@@ -23,7 +23,7 @@ from bot.services.access import (
 )
 from bot.services.drafts import snippet_draft
 from bot.services.portal import Portal
-from bot.services.replies import add_note, cancel_send
+from bot.services.replies import add_note, cancel_send, retry_unknown
 from bot.types import Actor, ChatRef, Outcome
 from storage.models import Conversation, Lead, Line, Member, Message, Snippet
 
@@ -216,3 +216,28 @@ async def _snippet(
         return Outcome(True, f"Snippet `{name}` removed.")
     # Shown like a draft: the member sends, edits or discards it (drafts.send_draft).
     return await snippet_draft(session, org_id, conversation, member, where, name, snippet.text)
+
+
+async def retry(core: Core, actor: Actor, message_id: int) -> Outcome:
+    """The Retry button under a failed or unknown-outcome SMS: queue it again, once."""
+
+    async def work(session: AsyncSession) -> Outcome:
+        message = await session.get(Message, message_id)
+        if message is None:
+            return Outcome.refused("That message no longer exists.")
+        if (message.error_message or "").startswith("retried by"):
+            return Outcome.refused(f"Already {message.error_message}.")
+        portal = await Portal.load(core, session, message.conversation_id)
+        assert portal is not None
+        try:
+            member = await member_for(session, portal.conversation.organization_id, actor)
+            outcome = await retry_unknown(core, portal, member, message)
+        except Denied as exc:
+            return Outcome.refused(str(exc))
+        if outcome.ok:
+            # The old copy is settled: a second click must not send a third time.
+            message.status = "failed" if message.status == "unknown" else message.status
+            message.error_message = f"retried by {member.name}"
+        return outcome
+
+    return await core.run(work)

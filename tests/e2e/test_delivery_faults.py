@@ -75,6 +75,27 @@ async def test_dropped_connection_is_unknown_and_not_repeated(
     assert await status_of(bridge, outcome.message_id) == "delivered"
 
 
+async def test_retry_button_sends_an_unknown_sms_once_more_only_once(
+    bridge: SmsBridge, twilio: TwilioStandIn
+) -> None:
+    from bot.services.commands import retry
+    from bot.types import Actor
+
+    await inbound(bridge, twilio, "hi")
+    twilio.fail_next(drop=True, path_contains="Messages.json")
+    outcome = await reply(bridge, "did this go?")
+    await wait_for(lambda: _is(status_of(bridge, outcome.message_id), "unknown"))
+    assert bridge.core is not None
+    first = await retry(bridge.core, Actor("slack", "U0SAM"), outcome.message_id)
+    assert first.ok, first.text
+    await wait_for(lambda: twilio.messages)
+    second = await retry(bridge.core, Actor("slack", "U0SAM"), outcome.message_id)
+    assert not second.ok and "retried by Sam" in second.text
+    outsider = await retry(bridge.core, Actor("slack", "U0GINA"), outcome.message_id)
+    assert not outsider.ok
+    assert [m["body"] for m in twilio.messages] == ["did this go?"]
+
+
 async def test_21610_marks_the_lead_opted_out(bridge: SmsBridge, twilio: TwilioStandIn) -> None:
     await inbound(bridge, twilio, "hi")
     twilio.opted_out.add(LEAD)
