@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.phones import InvalidPhone, looks_like_phone, normalize_phone
 from bot.services.views import conversation_view
-from bot.types import ConversationView
-from storage.models import Conversation, Lead, Member, Thread
+from bot.types import Actor, ConversationView
+from storage.models import Conversation, Lead, Member, Organization, Thread
 
 FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
+HOME_FILTERS = ("open", "unread", "mine", "unassigned", "needs-response")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,35 @@ async def inbox_counts(
         query = inbox_query(organization_id, name, member).order_by(None)
         counts[name] = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return counts
+
+
+@dataclass(frozen=True)
+class Home:
+    """One member's inbox at a glance (a chat app's home tab): counts per filter and the
+    newest conversations of each."""
+
+    organization: str
+    member_name: str
+    counts: dict[str, int]
+    newest: dict[str, list[InboxItem]]
+
+
+async def home(session: AsyncSession, actor: Actor, *, limit: int = 3) -> list[Home]:
+    """The inbox of every organization `actor` is a member of (usually one)."""
+    column = {"slack": Member.slack_user, "discord": Member.discord_user}.get(actor.platform)
+    if column is None:
+        return []
+    members = list(await session.scalars(select(Member).where(column == actor.user_id)))
+    homes = []
+    for member in members:
+        org = await session.get(Organization, member.organization_id)
+        counts = await inbox_counts(session, member.organization_id, member)
+        newest = {
+            name: (await inbox(session, member.organization_id, name, member, limit=limit))[1]
+            for name in HOME_FILTERS
+        }
+        homes.append(Home(org.name if org else "", member.name, counts, newest))
+    return homes
 
 
 async def search(

@@ -1,0 +1,152 @@
+"""Slack, on slack-bolt's AsyncApp: each conversation a thread under a header card,
+thread replies out as SMS, `/sms`, buttons, shortcuts, modals and the App Home tab.
+
+HTTP mode serves events, interactivity and the slash command on `POST /slack/events`;
+with SLACK_APP_TOKEN set it uses Socket Mode instead and serves no route."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ConfigError, Settings
+from bot.core import Core
+from bot.services.access import first_time
+from bridges.slack import actions, listeners
+from bridges.slack.chat import SlackChat
+from bridges.slack.files import Files
+
+log = logging.getLogger(__name__)
+
+SLACK_API = "https://slack.com/api/"
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def create(core: Core, settings: Settings) -> SlackPlugin:
+    return SlackPlugin(core, settings)
+
+
+class SlackPlugin:
+    platform = "slack"
+
+    def __init__(self, core: Core, settings: Settings) -> None:
+        if settings.slack is None:
+            raise ConfigError("SLACK_BOT_TOKEN is not set")
+        self.core = core
+        self.slack = settings.slack
+        api_url = self.slack.api_url or SLACK_API
+        self.client = AsyncWebClient(token=self.slack.bot_token, base_url=api_url)
+        self.files = Files(self.slack.bot_token, api_url, settings.twilio)
+        self.bridge = SlackChat(self.client, self.files)
+        # Ack first, work after: Slack wants an answer within 3 s and retries otherwise.
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=self.slack.signing_secret or "",
+            process_before_response=False,
+        )
+        self.bot_user_id = ""
+        self._socket: AsyncSocketModeHandler | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
+        listeners.register(self.app, self)
+        actions.register(self.app, self)
+
+    @property
+    def team_url(self) -> str:
+        return self.bridge.team_url
+
+    def routes(self) -> list[web.RouteDef]:
+        if self.slack.app_token:
+            return []
+        return [web.post("/slack/events", self._events)]
+
+    async def _events(self, request: web.Request) -> web.Response:
+        # Bolt verifies the signature (401 otherwise), answers url_verification and acks.
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start(self) -> None:
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise ConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack: {exc.response.get('error')}"
+            ) from None
+        self.bot_user_id = str(auth["user_id"])
+        self.bridge.team_id = auth.get("team_id")
+        self.bridge.team_url = str(auth.get("url") or self.bridge.team_url)
+        if self.slack.app_token:
+            self._socket = AsyncSocketModeHandler(
+                self.app, self.slack.app_token, web_client=self.client
+            )
+            await self._socket.connect_async()
+            log.info("slack: connected in Socket Mode as %s", self.bot_user_id)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        # Listeners run after the ack, outside any request: let them finish first.
+        if self._inflight:
+            _, late = await asyncio.wait(self._inflight, timeout=5)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=1)
+        await self.files.close()
+
+    # ---- helpers for listeners -----------------------------------------------------
+
+    def tracked(self, func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        """Wrap a Bolt listener so stop() can wait for it (Bolt runs it in a task of its
+        own after the ack and keeps no handle)."""
+
+        @functools.wraps(func)
+        async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            return await func(*args, **kwargs)
+
+        return run
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.bot_user_id}>"
+
+    async def first_event(self, body: dict[str, Any]) -> bool:
+        """False for an Events API delivery seen before (Slack retries with the same
+        event_id when an ack was late; over Socket Mode too)."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        return await self.core.run(lambda s: first_time(s, "slack", f"event:{event_id}"))
+
+    async def ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """An answer only `user` sees; a failure to show it is logged, not raised (the
+        work it reports on is done)."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user, text=text, thread_ts=thread_ts, blocks=blocks
+            )
+        except SlackApiError as exc:
+            log.warning("slack: ephemeral answer not shown: %s", exc.response.get("error"))

@@ -1,0 +1,202 @@
+"""Bolt listeners for interactivity: the header card's buttons and user picker, the Retry
+button under a failed SMS, the draft's Send / Discard, message shortcuts and the modals
+they open. Slack gives commands no thread, so these are how members act on a thread."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.commands import Command
+from bot.services import chat_events, commands, drafts
+from bot.types import Actor, ChatRef
+from bridges.slack import views
+from bridges.slack.listeners import show_outcome
+
+if TYPE_CHECKING:
+    from bridges.slack import SlackPlugin
+
+log = logging.getLogger(__name__)
+
+SHORTCUT_MODALS = {"sms_note": views.note_modal, "sms_assign": views.assign_modal}
+
+
+def _actor(body: dict[str, Any]) -> Actor:
+    user = body.get("user") or {}
+    return Actor("slack", str(user.get("id")), user.get("username") or user.get("name"))
+
+
+def _card_place(body: dict[str, Any]) -> ChatRef:
+    """The thread a click belongs to: the header card's own ts is the thread's ts."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    thread_ts = (
+        container.get("thread_ts") or message.get("thread_ts") or container.get("message_ts")
+    )
+    return ChatRef("slack", str(channel), thread_ts, None, (body.get("team") or {}).get("id"))
+
+
+def _message_place(body: dict[str, Any]) -> ChatRef:
+    """The thread of the message a shortcut was run on."""
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id")
+    thread_ts = message.get("thread_ts") or message.get("ts")
+    return ChatRef("slack", str(channel), thread_ts, None, (body.get("team") or {}).get("id"))
+
+
+async def _say(respond: AsyncRespond, text: str) -> None:
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+    tracked = plugin.tracked
+    core = plugin.core
+
+    async def card_command(body: dict[str, Any], command: Command, respond: AsyncRespond) -> None:
+        outcome = await commands.execute(core, _actor(body), _card_place(body), command)
+        await _say(respond, outcome.text)
+
+    @app.action("sms_assign")
+    @tracked
+    async def on_assign(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        if action.get("selected_user"):
+            await card_command(
+                body, Command("assign", {"member": action["selected_user"]}), respond
+            )
+
+    @app.action(re.compile(r"^sms_(close|reopen|optout|optin)$"))
+    @tracked
+    async def on_state(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        await card_command(body, Command(action["action_id"].removeprefix("sms_")), respond)
+
+    @app.action("sms_draft")
+    @tracked
+    async def on_draft(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        actor, where = _actor(body), _card_place(body)
+        outcome = await commands.execute(core, actor, where, Command("draft", {"instructions": ""}))
+
+        async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
+            await plugin.ephemeral(
+                where.channel, actor.user_id, text, thread_ts=where.thread_id, blocks=blocks
+            )
+
+        await show_outcome(plugin, actor, where, outcome, answer)
+
+    @app.action("sms_note")
+    @tracked
+    async def on_note(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        where = _card_place(body)
+        await _open(client, body, views.note_modal(where.channel, where.thread_id or ""))
+
+    @app.action("sms_retry")
+    @tracked
+    async def on_retry(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        actor = _actor(body)
+        outcome = await chat_events.retry_send(core, actor, int(action["value"]))
+        if not outcome.ok:
+            await _say(respond, outcome.text)
+            return
+        original = (body.get("message") or {}).get("text") or ""
+        done = f"{original}\n↻ Retried by <@{actor.user_id}>: {outcome.text}".strip()
+        await respond(text=done, replace_original=True)
+
+    @app.action("draft_send")
+    @tracked
+    async def on_draft_send(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        meta = json.loads(action["value"])
+        values = (body.get("state") or {}).get("values") or {}
+        text = ((values.get("draft") or {}).get("text") or {}).get("value") or ""
+        where = ChatRef("slack", meta["channel"], meta["thread_ts"])
+        outcome = await drafts.send_draft(
+            core, _actor(body), where, int(meta["conversation"]), text, ai_assisted=meta["ai"]
+        )
+        if outcome.ok:
+            await respond(text=f"✅ {outcome.text}", replace_original=True)
+        else:
+            await _say(respond, outcome.text)
+
+    @app.action("draft_discard")
+    @tracked
+    async def on_draft_discard(ack: Any, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    @app.shortcut(re.compile(r"^sms_(note|assign)$"))
+    @tracked
+    async def on_modal_shortcut(
+        ack: Any, body: dict[str, Any], shortcut: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        where = _message_place(body)
+        modal = SHORTCUT_MODALS[shortcut["callback_id"]]
+        await _open(client, body, modal(where.channel, where.thread_id or ""))
+
+    @app.shortcut("sms_close")
+    @tracked
+    async def on_close_shortcut(ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        outcome = await commands.execute(core, _actor(body), _message_place(body), Command("close"))
+        await _say(respond, outcome.text)
+
+    @app.view(views.NOTE_MODAL)
+    @tracked
+    async def on_note_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = (_value(view, "note", "text").get("value") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"note": "Write the note first."})
+            return
+        await ack()
+        await modal_command(body, view, Command("note", {"text": text}))
+
+    @app.view(views.ASSIGN_MODAL)
+    @tracked
+    async def on_assign_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = _value(view, "assignee", "user").get("selected_user")
+        if not user:
+            await ack(response_action="errors", errors={"assignee": "Pick a teammate."})
+            return
+        await ack()
+        await modal_command(body, view, Command("assign", {"member": user}))
+
+    async def modal_command(body: dict[str, Any], view: dict[str, Any], command: Command) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        where = ChatRef("slack", meta.get("channel", ""), meta.get("thread_ts") or None)
+        actor = _actor(body)
+        outcome = await commands.execute(core, actor, where, command)
+        await plugin.ephemeral(
+            where.channel, actor.user_id, outcome.text, thread_ts=where.thread_id
+        )
+
+
+def _value(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    values = (view.get("state") or {}).get("values") or {}
+    return (values.get(block) or {}).get(action) or {}
+
+
+async def _open(client: AsyncWebClient, body: dict[str, Any], modal: dict[str, Any]) -> None:
+    try:
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+    except SlackApiError as exc:
+        log.warning("slack: modal not opened: %s", exc.response.get("error"))

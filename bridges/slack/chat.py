@@ -1,0 +1,326 @@
+"""The outbound side of Slack: the chat worker mirrors conversations through this.
+
+Every chat.postMessage is paced per channel (Slack allows about one a second with short
+bursts) and a 429 holds the channel for its Retry-After. Once part of a delivery is in
+Slack, a later 429 in the same delivery is waited out here rather than raised: raising
+would make the worker post the first part again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.delivery.pacing import Pacer
+from bot.ports import Rejected, RetryLater, ThreadGone
+from bot.types import ConversationView, MessageView, ThreadRef
+from bridges.slack import render
+from bridges.slack.files import Files
+
+log = logging.getLogger(__name__)
+
+# Errors that mean the thread (or its channel) is no longer there to post into.
+THREAD_GONE = frozenset(
+    {"thread_not_found", "message_not_found", "channel_not_found", "is_archived"}
+)
+CHANNEL_GONE = frozenset({"channel_not_found", "is_archived"})
+# What may have marked a post before a given mark (to take it off without a lookup).
+EARLIER_MARKS = {
+    "hourglass_flowing_sand": (),
+    "outbox_tray": ("hourglass_flowing_sand",),
+}
+PATIENCE = 3  # waits for Retry-After once part of a delivery is posted
+MAX_WAIT = 30.0
+
+
+class SlackChat:
+    """ChatBridge for Slack: a thread per conversation under a header card."""
+
+    platform = "slack"
+
+    def __init__(
+        self, client: AsyncWebClient, files: Files, *, rate: float = 1.0, burst: float = 4
+    ) -> None:
+        self.client = client
+        self.files = files
+        self.pacer = Pacer(rate=rate, burst=burst)
+        self.team_id: str | None = None
+        self.team_url = "https://slack.com/"
+        # Current status mark of recent posts, so a change takes off only the old one.
+        self._marks: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._mark_locks = [asyncio.Lock() for _ in range(64)]
+        # Threads whose next inbound SMS is also shown in the channel (new or reopened).
+        self._broadcast: set[str] = set()
+
+    # ---- ChatBridge ----------------------------------------------------------------
+
+    async def create_thread(
+        self, channel: str, conversation: ConversationView, previous: ThreadRef | None
+    ) -> ThreadRef:
+        text, blocks = render.header_card(conversation)
+        try:
+            resp = await self._post(channel, text=text, blocks=blocks)
+        except ThreadGone as exc:
+            # Not a thread to replace: the route names a channel we cannot post in.
+            raise Rejected(
+                f"cannot post in Slack channel {channel} ({exc}): check the line's "
+                "slack_channel and invite the bot",
+                code=str(exc),
+            ) from None
+        ts = resp["ts"]
+        ref = ThreadRef(self.platform, resp["channel"], ts, ts, self.team_id)
+        self._broadcast.add(ts)
+        if previous is not None:
+            link = render.permalink(
+                self.team_url, previous.channel, previous.header_post_id or previous.thread_id
+            )
+            note = f"↩️ This conversation continues from <{link}|an earlier thread>."
+            await self._patiently(
+                lambda: self._post(ref.channel, thread_ts=ts, text=note), required=False
+            )
+        return ref
+
+    async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None:
+        text, blocks = render.header_card(conversation)
+        await self._call(
+            self.client.chat_update,
+            THREAD_GONE,
+            channel=thread.channel,
+            ts=thread.header_post_id or thread.thread_id,
+            text=text,
+            blocks=blocks,
+        )
+
+    async def post_messages(
+        self, thread: ThreadRef, conversation: ConversationView, messages: list[MessageView]
+    ) -> list[str]:
+        post_ids: dict[int, str] = {}
+        for post in render.group_posts(messages, conversation):
+            ts = await self._patiently(
+                lambda post=post: self._post_one(thread, conversation, post),
+                required=True,
+                started=bool(post_ids),
+            )
+            for message in post.messages:
+                post_ids[message.id] = ts
+            await self._after_post(thread, post, ts)
+        return [post_ids[m.id] for m in messages]
+
+    async def show_status(self, thread: ThreadRef, post_id: str, message: MessageView) -> None:
+        emoji = render.NOTE_EMOJI if message.kind == "note" else None
+        emoji = emoji or render.STATUS_EMOJI.get(message.status or "")
+        if emoji is not None:
+            await self.mark(thread.channel, post_id, emoji)
+
+    async def notify(
+        self,
+        thread: ThreadRef,
+        text: str,
+        *,
+        user_id: str | None = None,
+        retry_message_id: int | None = None,
+    ) -> None:
+        blocks = render.notice_blocks(text, retry_message_id)
+        where = {"channel": thread.channel, "thread_ts": thread.thread_id}
+        if user_id:
+            try:
+                await self._call(
+                    self.client.chat_postEphemeral,
+                    THREAD_GONE,
+                    user=user_id,
+                    text=text,
+                    blocks=blocks,
+                    **where,
+                )
+                return
+            except Rejected:
+                # Not in the channel any more, say: the notice must still be seen.
+                text = f"<@{user_id}> {text}"
+                blocks = render.notice_blocks(text, retry_message_id)
+        await self._post(text=text, blocks=blocks, **where)
+
+    # ---- status marks --------------------------------------------------------------
+
+    async def mark(self, channel: str, ts: str, emoji: str, *, only_first: bool = False) -> None:
+        """Put `emoji` on a post as its one status mark. `only_first` marks a post only if
+        nothing marked it yet: the "pending" mark of a reply must not land after the
+        worker already marked it sent."""
+        key = (channel, ts)
+        async with self._mark_locks[hash(key) % len(self._mark_locks)]:
+            before = self._marks.get(key)
+            if before == emoji or (only_first and before is not None):
+                return
+            if not await self._react("reactions_add", channel, ts, emoji):
+                return
+            if before is not None:
+                stale: tuple[str, ...] = (before,)
+            else:
+                stale = EARLIER_MARKS.get(emoji, ("hourglass_flowing_sand", "outbox_tray"))
+            for old in stale:
+                await self._react("reactions_remove", channel, ts, old)
+            self._marks[key] = emoji
+            self._marks.move_to_end(key)
+            while len(self._marks) > 5000:
+                self._marks.popitem(last=False)
+
+    async def _react(self, method: str, channel: str, ts: str, name: str) -> bool:
+        """Add or remove one reaction; False when the post is gone (deleted in Slack:
+        nothing left to mark, which is not a lost thread)."""
+        try:
+            await self._call(
+                getattr(self.client, method),
+                CHANNEL_GONE,
+                channel=channel,
+                timestamp=ts,
+                name=name,
+            )
+        except Rejected as exc:
+            if exc.code == "message_not_found":
+                return False
+            if exc.code not in ("already_reacted", "no_reaction"):
+                raise
+        return True
+
+    # ---- posting ---------------------------------------------------------------------
+
+    async def _post_one(self, thread: ThreadRef, view: ConversationView, post: render.Post) -> str:
+        kwargs: dict[str, Any] = {"text": post.text or " "}
+        if post.kind == "inbound":
+            kwargs.update(username=render.clip(view.lead_display, 80), icon_emoji=render.LEAD_ICON)
+            if thread.thread_id in self._broadcast:
+                kwargs["reply_broadcast"] = True
+        resp = await self._post(thread.channel, thread_ts=thread.thread_id, **kwargs)
+        if kwargs.get("reply_broadcast"):
+            self._broadcast.discard(thread.thread_id)
+        return str(resp["ts"])
+
+    async def _after_post(self, thread: ThreadRef, post: render.Post, ts: str) -> None:
+        """What follows a post that is already in Slack: never raises for a retry."""
+        for message in post.messages:
+            if message.event == "reopened":
+                self._broadcast.add(thread.thread_id)
+            if post.kind == "outbound" and message.status:
+                emoji = render.STATUS_EMOJI.get(message.status)
+                if emoji:
+                    await self._quietly(self.mark(thread.channel, ts, emoji))
+            if post.kind == "inbound":
+                images = [m for m in message.media if render.is_image(m)]
+                if images:
+                    await self._quietly(self._upload_images(thread, message, images))
+
+    async def _upload_images(
+        self, thread: ThreadRef, message: MessageView, images: list[Any]
+    ) -> None:
+        """Inbound MMS pictures, uploaded into the thread so they show inline (Slack
+        retired files.upload; files_upload_v2 is the way). A picture we cannot fetch
+        becomes a link."""
+        uploads, failed = [], []
+        for i, media in enumerate(images, 1):
+            data = await self.files.fetch_media(media.url)
+            if data is None:
+                failed.append(media)
+                continue
+            ext = mimetypes.guess_extension(media.content_type) or ""
+            name = media.filename or f"mms-{message.id}-{i}{ext}"
+            uploads.append({"content": data, "filename": name, "title": name})
+        if uploads:
+            await self.pacer.wait(thread.channel)
+            await self._patiently(
+                lambda: self._call(
+                    self.client.files_upload_v2,
+                    THREAD_GONE,
+                    channel=thread.channel,
+                    thread_ts=thread.thread_id,
+                    file_uploads=uploads,
+                ),
+                required=False,
+            )
+        if failed:
+            text = "\n".join(render.media_links(failed))
+            await self._post(thread.channel, thread_ts=thread.thread_id, text=text)
+
+    async def _post(self, channel: str, **kwargs: Any) -> AsyncSlackResponse:
+        await self.pacer.wait(channel)
+        kwargs.setdefault("unfurl_links", False)
+        kwargs.setdefault("unfurl_media", False)
+        return await self._call(
+            self.client.chat_postMessage, THREAD_GONE, channel=channel, **kwargs
+        )
+
+    async def _call(
+        self,
+        method: Callable[..., Awaitable[AsyncSlackResponse]],
+        gone: frozenset[str],
+        **kwargs: Any,
+    ) -> AsyncSlackResponse:
+        """One Web API call with Slack's answers turned into the core's exceptions."""
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or f"http_{status}")
+            if status == 429:
+                after = _retry_after(exc.response.headers)
+                if kwargs.get("channel"):
+                    self.pacer.hold(str(kwargs["channel"]), after)
+                raise RetryLater(f"Slack rate limit ({error})", after=after) from None
+            if status >= 500 or error in ("fatal_error", "internal_error", "service_unavailable"):
+                raise RetryLater(f"Slack is having trouble ({error})") from None
+            if error in gone:
+                raise ThreadGone(error) from None
+            raise Rejected(f"Slack refused: {error}", code=error) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RetryLater(f"Slack unreachable: {type(exc).__name__}") from None
+
+    async def _patiently(
+        self,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        required: bool,
+        started: bool = True,
+    ) -> Any:
+        """Run a call whose delivery already has effects in Slack: a 429 is waited out
+        here (a few times) instead of making the worker repeat those effects. With
+        `started=False` nothing is in Slack yet, so the worker may retry as usual."""
+        for attempt in range(PATIENCE + 1):
+            try:
+                return await call()
+            except RetryLater as exc:
+                if not started or attempt == PATIENCE:
+                    if required:
+                        raise
+                    log.warning("slack: gave up an optional step: %s", exc)
+                    return None
+                await asyncio.sleep(min(exc.after or 1.0, MAX_WAIT))
+            except Rejected as exc:
+                if required:
+                    raise
+                log.warning("slack: an optional step was refused: %s", exc)
+                return None
+        raise AssertionError("unreachable")
+
+    async def _quietly(self, step: Awaitable[Any]) -> None:
+        """A finishing touch (status mark, pictures) after the post is in: failing it
+        must not make the worker post the messages again."""
+        try:
+            await step
+        except (RetryLater, Rejected, ThreadGone) as exc:
+            log.warning("slack: finishing touch failed: %s", exc)
+
+
+def _retry_after(headers: Any) -> float:
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(float(value), 0.0)
+    except (TypeError, ValueError):
+        return 1.0

@@ -1,0 +1,214 @@
+"""Bolt listeners for what people do in Slack: thread messages (replies and notes), edits
+and deletes inside the undo window, the :lock: reaction, `@smsbridge <command>` in a
+thread, the `/sms` slash command and the App Home tab.
+
+Bolt acks before these run. Replays are harmless: a thread message is deduped by the core
+on (channel, ts); edits, deletes and mentions on the Events API `event_id`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+
+from bot.domain.commands import CommandError, parse_command
+from bot.services import chat_events, commands, drafts, queries
+from bot.types import Actor, ChatRef, ChatReply, Outcome
+from bridges.slack import render, views
+from bridges.slack.files import FileRefused
+
+if TYPE_CHECKING:
+    from bridges.slack import SlackPlugin
+
+log = logging.getLogger(__name__)
+
+# Subtypes that are a person writing: plain, with files, or "also send to channel".
+HUMAN_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+Answer = Callable[[str, list[dict[str, Any]] | None], Awaitable[None]]
+
+
+def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+    tracked = plugin.tracked
+
+    @app.event("message")
+    @tracked
+    async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        if subtype == "message_changed":
+            await _edited(plugin, event, body)
+        elif subtype == "message_deleted":
+            await _deleted(plugin, event, body)
+        elif subtype in HUMAN_SUBTYPES:
+            await _thread_message(plugin, event)
+
+    @app.event("reaction_added")
+    @tracked
+    async def on_reaction(event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        user = event.get("user")
+        if event.get("reaction") != render.NOTE_EMOJI or item.get("type") != "message":
+            return
+        if not user or user == plugin.bot_user_id:
+            return
+        where = ChatRef("slack", item["channel"], None, item["ts"])
+        outcome = await chat_events.lock_reaction(plugin.core, Actor("slack", user), where)
+        if outcome is not None:
+            await plugin.ephemeral(item["channel"], user, outcome.text)
+
+    @app.event("app_mention")
+    @tracked
+    async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+        user = event.get("user")
+        if not user or user == plugin.bot_user_id or event.get("bot_id"):
+            return
+        if not await plugin.first_event(body):
+            return
+        channel, thread_ts = event["channel"], event.get("thread_ts")
+        mention = re.compile(rf"<@{re.escape(plugin.bot_user_id)}(?:\|[^>]*)?>")
+        text = render.from_slack(mention.sub(" ", event.get("text") or "")).strip()
+
+        async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
+            await plugin.ephemeral(channel, user, text, thread_ts=thread_ts, blocks=blocks)
+
+        where = ChatRef("slack", channel, thread_ts, None, event.get("team"))
+        await run_command(plugin, Actor("slack", user), where, text, answer)
+
+    @app.command("/sms")
+    @tracked
+    async def on_sms(ack: Any, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+
+        async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+        # Slack runs slash commands only at channel level: no thread to act on.
+        where = ChatRef("slack", command["channel_id"], None, None, command.get("team_id"))
+        actor = Actor("slack", command["user_id"], command.get("user_name"))
+        await run_command(plugin, actor, where, command.get("text") or "", answer)
+
+    @app.event("app_home_opened")
+    @tracked
+    async def on_home(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = event["user"]
+        async with plugin.core.db.session() as session:
+            homes = await queries.home(session, Actor("slack", user))
+        view = views.home_view(homes, user, plugin.team_url)
+        try:
+            await plugin.client.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:
+            log.warning("slack: home tab not published: %s", exc.response.get("error"))
+
+
+async def run_command(
+    plugin: SlackPlugin, actor: Actor, where: ChatRef, text: str, answer: Answer
+) -> None:
+    try:
+        command = parse_command(text)
+    except CommandError as exc:
+        await answer(str(exc), None)
+        return
+    outcome = await commands.execute(plugin.core, actor, where, command)
+    await show_outcome(plugin, actor, where, outcome, answer)
+
+
+async def show_outcome(
+    plugin: SlackPlugin, actor: Actor, where: ChatRef, outcome: Outcome, answer: Answer
+) -> None:
+    """Answer a member with what a command did: a draft to review, a list with links to
+    threads, or a sentence."""
+    if outcome.ok and "draft_request" in outcome.data:
+        outcome = await drafts.request_draft(
+            plugin.core,
+            actor,
+            where,
+            str(outcome.data["draft_request"]),
+            conversation_id=outcome.conversation_id,
+        )
+    if outcome.ok and "draft" in outcome.data and outcome.conversation_id and where.thread_id:
+        await answer(outcome.text, views.draft_blocks(outcome, where.channel, where.thread_id))
+    elif outcome.ok and "items" in outcome.data:
+        await answer(views.items_text(outcome, plugin.team_url), None)
+    else:
+        await answer(outcome.text, None)
+
+
+def _in_thread(message: dict[str, Any]) -> str | None:
+    """The thread a message replies in, or None for a top-level message."""
+    thread_ts = message.get("thread_ts")
+    return thread_ts if thread_ts and thread_ts != message.get("ts") else None
+
+
+def _by_person(plugin: SlackPlugin, message: dict[str, Any]) -> str | None:
+    """The user id of a human author (never our bot, nor any other bot)."""
+    user = message.get("user")
+    if message.get("bot_id") or not user or user == plugin.bot_user_id:
+        return None
+    return str(user)
+
+
+async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
+    user = _by_person(plugin, event)
+    thread_ts = _in_thread(event)
+    text = event.get("text") or ""
+    if user is None or thread_ts is None or plugin.mention in text:
+        return  # a mention is a command for the bot (app_mention), never an SMS
+    channel, ts = event["channel"], event["ts"]
+    try:
+        files = await plugin.files.download(event.get("files") or [])
+    except FileRefused as exc:
+        await plugin.ephemeral(channel, user, str(exc), thread_ts=thread_ts)
+        return
+    where = ChatRef("slack", channel, thread_ts, ts, event.get("team"))
+    reply = ChatReply(
+        Actor("slack", user), where, render.from_slack(text), f"{channel}:{ts}", files
+    )
+    outcome = await chat_events.thread_message(plugin.core, reply)
+    if outcome is None:
+        return
+    if not outcome.ok:
+        await plugin.ephemeral(channel, user, outcome.text, thread_ts=thread_ts)
+    elif "send_at" in outcome.data:
+        await plugin.bridge.mark(channel, ts, render.STATUS_EMOJI["pending"], only_first=True)
+        if outcome.data.get("held"):
+            await plugin.ephemeral(channel, user, outcome.text, thread_ts=thread_ts)
+    else:
+        await plugin.bridge.mark(channel, ts, render.NOTE_EMOJI, only_first=True)
+
+
+async def _edited(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, Any]) -> None:
+    message = event.get("message") or {}
+    before = event.get("previous_message") or {}
+    user = _by_person(plugin, message)
+    thread_ts = _in_thread(message)
+    new_text = message.get("text") or ""
+    # Unfurls, reactions and thread summaries change a message but not its text.
+    if user is None or thread_ts is None or new_text == (before.get("text") or ""):
+        return
+    if not await plugin.first_event(body):
+        return
+    where = ChatRef("slack", event["channel"], thread_ts, message["ts"])
+    outcome = await chat_events.message_edited(plugin.core, where, render.from_slack(new_text))
+    if outcome is not None:
+        await plugin.ephemeral(event["channel"], user, outcome.text, thread_ts=thread_ts)
+
+
+async def _deleted(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, Any]) -> None:
+    message = event.get("previous_message") or {}
+    user = _by_person(plugin, message)
+    thread_ts = _in_thread(message)
+    if user is None or thread_ts is None:
+        return
+    if not await plugin.first_event(body):
+        return
+    where = ChatRef("slack", event["channel"], thread_ts, message["ts"])
+    outcome = await chat_events.message_deleted(plugin.core, where)
+    if outcome is not None:
+        await plugin.ephemeral(event["channel"], user, outcome.text, thread_ts=thread_ts)

@@ -1,0 +1,200 @@
+"""Block Kit shown to one member: modals (add note, assign), AI drafts, conversation lists
+with links to their threads, and the App Home tab."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from bot.services.queries import HOME_FILTERS, Home, InboxItem
+from bot.types import Outcome
+from bridges.slack.render import STATE_BADGE, clip, escape, permalink
+
+NOTE_MODAL = "sms_note_modal"
+ASSIGN_MODAL = "sms_assign_modal"
+FILTER_TITLES = {
+    "open": "Open",
+    "unread": "Unread",
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "needs-response": "Needs response",
+}
+
+
+def _text(kind: str, text: str) -> dict[str, Any]:
+    return {"type": kind, "text": text}
+
+
+def place(channel: str, thread_ts: str) -> str:
+    """Where a modal's result goes, kept in its private_metadata."""
+    return json.dumps({"channel": channel, "thread_ts": thread_ts})
+
+
+def note_modal(channel: str, thread_ts: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": NOTE_MODAL,
+        "private_metadata": place(channel, thread_ts),
+        "title": _text("plain_text", "Add a note"),
+        "submit": _text("plain_text", "Add note"),
+        "close": _text("plain_text", "Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "note",
+                "label": _text("plain_text", "Note (stays in the team, never sent)"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            }
+        ],
+    }
+
+
+def assign_modal(channel: str, thread_ts: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ASSIGN_MODAL,
+        "private_metadata": place(channel, thread_ts),
+        "title": _text("plain_text", "Assign conversation"),
+        "submit": _text("plain_text", "Assign"),
+        "close": _text("plain_text", "Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "assignee",
+                "label": _text("plain_text", "Teammate"),
+                "element": {"type": "users_select", "action_id": "user"},
+            }
+        ],
+    }
+
+
+def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+    """A draft only its requester sees, in an editable box: Send, or Discard."""
+    data = outcome.data
+    if data.get("ai"):
+        title = f"✨ *AI draft* · only you see this · {data.get('describe', '')}"
+    else:
+        title = f"📋 *Snippet* `{escape(str(data.get('name', '')))}` · only you see this"
+    unknown = data.get("unknown_fields") or []
+    if unknown:
+        title += "\n⚠️ Unknown fields left as typed: " + ", ".join(f"`{f}`" for f in unknown)
+    value = json.dumps(
+        {
+            "conversation": outcome.conversation_id,
+            "channel": channel,
+            "thread_ts": thread_ts,
+            "ai": bool(data.get("ai")),
+        }
+    )
+    return [
+        {"type": "section", "text": _text("mrkdwn", title)},
+        {
+            "type": "input",
+            "block_id": "draft",
+            "label": _text("plain_text", "Edit before sending"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "initial_value": clip(str(data.get("draft", "")), 3000),
+            },
+        },
+        {
+            "type": "actions",
+            "block_id": "draft_actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": _text("plain_text", "Send as SMS"),
+                    "action_id": "draft_send",
+                    "style": "primary",
+                    "value": value,
+                },
+                {
+                    "type": "button",
+                    "text": _text("plain_text", "Discard"),
+                    "action_id": "draft_discard",
+                    "value": "discard",
+                },
+            ],
+        },
+    ]
+
+
+def item_line(item: InboxItem, team_url: str) -> str:
+    view = item.conversation
+    name = escape(view.lead_display)
+    for platform, channel, thread_id in item.threads:
+        if platform == "slack":
+            name = f"<{permalink(team_url, channel, thread_id)}|{name}>"
+            break
+    parts = [name, STATE_BADGE.get(view.state, view.state)]
+    if view.unread_count:
+        parts.append(f"{view.unread_count} unread")
+    parts.append(escape(view.assignee.name) if view.assignee else "unassigned")
+    return "• " + " · ".join(parts)
+
+
+def items_text(outcome: Outcome, team_url: str) -> str:
+    """`/sms inbox` and `/sms search` answers: the summary and the linked list."""
+    items = cast(list[InboxItem], outcome.data.get("items") or [])
+    lines = [outcome.text, *(item_line(i, team_url) for i in items)]
+    total = outcome.data.get("total")
+    if isinstance(total, int) and total > len(items):
+        lines.append(f"_…and {total - len(items)} more._")
+    return clip("\n".join(lines), 3000)
+
+
+def home_view(homes: list[Home], user_id: str, team_url: str) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _text("plain_text", "📱 SMS inbox")},
+    ]
+    if not homes:
+        blocks.append(
+            {
+                "type": "section",
+                "text": _text(
+                    "mrkdwn",
+                    "You are not a member of any team smsbridge serves yet. Ask an admin to "
+                    f"add your Slack member id (`{user_id}`) to smsbridge.toml.",
+                ),
+            }
+        )
+    for home in homes:
+        summary = " · ".join(
+            f"*{FILTER_TITLES[name]}* {home.counts.get(name, 0)}" for name in HOME_FILTERS
+        )
+        blocks += [
+            {"type": "divider"},
+            {
+                "type": "section",
+                "text": _text(
+                    "mrkdwn",
+                    f"*{escape(home.organization)}* — {escape(home.member_name)}\n{summary}",
+                ),
+            },
+        ]
+        for name in HOME_FILTERS:
+            items = home.newest.get(name) or []
+            lines = [item_line(i, team_url) for i in items] or ["_none_"]
+            title = f"*{FILTER_TITLES[name]}* ({home.counts.get(name, 0)})"
+            blocks.append(
+                {"type": "section", "text": _text("mrkdwn", clip("\n".join([title, *lines])))}
+            )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                _text(
+                    "mrkdwn",
+                    "More with `/sms inbox unread` or `/sms search <name>` in a line's channel.",
+                ),
+            ],
+        }
+    )
+    return {"type": "home", "blocks": blocks[:100]}

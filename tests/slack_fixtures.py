@@ -1,0 +1,201 @@
+"""A running smsbridge wired to the Slack and Twilio stand-ins, and a driver that acts
+like Slack (signed events, commands, clicks) and like the lead (signed inbound SMS).
+
+Import the fixture explicitly: `from tests.slack_fixtures import sx_fixture  # noqa: F401`
+and take `sx` as a test argument."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Options, SmsBridge
+from bot.config import SlackSettings, TwilioSettings
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, make_settings, wait_for
+from tests.standins import slack_payloads as sp
+from tests.standins.slack import SlackStandIn
+from tests.standins.twilio import TwilioStandIn
+
+BOT_TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-test"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SALES = "C0SALES"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+_sids = itertools.count(1)
+
+
+@dataclass
+class SlackEnv:
+    app: SmsBridge
+    slack: SlackStandIn
+    twilio: TwilioStandIn
+
+    @classmethod
+    @asynccontextmanager
+    async def start(
+        cls,
+        tmp_path: Path,
+        twilio: TwilioStandIn,
+        *,
+        socket_mode: bool = False,
+        **settings: Any,
+    ) -> AsyncIterator[SlackEnv]:
+        async with SlackStandIn(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as slack:
+            slack.add_channel(SALES, "sales")
+            slack.add_channel("C0GLOBEX", "globex")
+            for user, name in (("U0DANA", "dana"), ("U0SAM", "sam"), ("U0LEE", "lee")):
+                slack.add_user(user, name)
+            slack.add_user("U0GINA", "gina")
+            slack_settings = SlackSettings(
+                BOT_TOKEN,
+                SECRET,
+                APP_TOKEN if socket_mode else None,
+                api_url=slack.url + "/api/",
+            )
+            config = make_settings(
+                tmp_path,
+                twilio=TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, twilio.url),
+                slack=slack_settings,
+            )
+            app = SmsBridge(replace(config, **settings), Options(worker_kwargs={"poll": 0.05}))
+            await app.start()
+            try:
+                yield cls(app, slack, twilio)
+            finally:
+                await app.stop()
+
+    # ---- the lead ---------------------------------------------------------------------
+
+    async def sms_in(
+        self, body: str, *, from_: str = LEAD, media: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        url = self.app.settings.public_url + "/twilio/sms"
+        sid = f"SM{next(_sids):032d}"
+        status, _ = await self.twilio.send_inbound(
+            url, from_=from_, to=LINE, body=body, message_sid=sid, media=media
+        )
+        assert status == 200
+
+    # ---- what Slack shows ---------------------------------------------------------------
+
+    def headers(self, channel: str = SALES) -> list[dict[str, Any]]:
+        """Header cards: the bot's top-level posts with blocks, oldest first."""
+        return [
+            m
+            for m in self.slack.posts(channel)
+            if m.get("thread_ts") in (None, m["ts"]) and m.get("blocks")
+        ]
+
+    async def header(self, index: int = 0, channel: str = SALES) -> dict[str, Any]:
+        await wait_for(lambda: len(self.headers(channel)) > index)
+        return self.headers(channel)[index]
+
+    def thread(self, header: dict[str, Any], channel: str = SALES) -> list[dict[str, Any]]:
+        return self.slack.thread(channel, header["ts"])
+
+    def texts(self, header: dict[str, Any], channel: str = SALES) -> list[str]:
+        return [m.get("text", "") for m in self.thread(header, channel)]
+
+    def ephemerals_for(self, user: str) -> list[str]:
+        return [e["text"] for e in self.slack.ephemerals if e["user"] == user]
+
+    def reactions(self, ts: str, channel: str = SALES) -> list[str]:
+        message = next(m for m in self.slack.messages[channel] if m["ts"] == ts)
+        return [r["name"] for r in message.get("reactions", [])]
+
+    # ---- Slack calling our app ----------------------------------------------------------
+
+    @property
+    def events_url(self) -> str:
+        return self.app.settings.public_url + "/slack/events"
+
+    async def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+    ) -> int:
+        body = sp.json_body(sp.event_callback(event, event_id=event_id))
+        status, _ = await sp.post_signed(
+            self.events_url, body, JSON, secret, retry_num, timestamp=timestamp
+        )
+        return status
+
+    async def reply(
+        self,
+        user: str,
+        text: str,
+        header: dict[str, Any],
+        *,
+        files: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A person writes in the header's thread (stored in Slack, event sent to us)."""
+        event = self.slack.user_message(SALES, user, text, thread_ts=header["ts"], files=files)
+        assert await self.send_event(event) == 200
+        return event
+
+    async def command(self, text: str, user: str, channel: str = SALES) -> str:
+        """`/sms text`; returns the ephemeral answer posted to the response_url."""
+        url = self.slack.response_url()
+        fields = sp.slash_command(text, user_id=user, channel_id=channel, response_url=url)
+        status, _ = await sp.post_signed(self.events_url, sp.form_body(fields), FORM, SECRET)
+        assert status == 200
+        return await self.response(url)
+
+    async def response(self, url: str) -> str:
+        rid = url.rsplit("/", 1)[-1]
+        found = await wait_for(lambda: [r for r in self.slack.responses if r["id"] == rid])
+        body = found[0]["body"]
+        assert body.get("response_type", "ephemeral") == "ephemeral" or body.get("replace_original")
+        return str(body.get("text", ""))
+
+    async def click(
+        self,
+        action_id: str,
+        value: str | None,
+        user: str,
+        message: dict[str, Any],
+        *,
+        channel: str = SALES,
+        selected_user: str | None = None,
+        state: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+    ) -> str:
+        """A click on a button (or the user picker) in `message`; returns the answer
+        sent to the response_url."""
+        url = self.slack.response_url(channel, message["ts"])
+        payload = sp.block_actions_payload(
+            action_id,
+            value,
+            user_id=user,
+            channel_id=channel,
+            message=message,
+            response_url=url,
+            state_values=state,
+            thread_ts=thread_ts,
+        )
+        if selected_user is not None:
+            payload["actions"][0].update(type="users_select", selected_user=selected_user)
+        await self.interact(payload)
+        return await self.response(url)
+
+    async def interact(self, payload: dict[str, Any]) -> None:
+        body = sp.interactive_body(payload)
+        status, _ = await sp.post_signed(self.events_url, body, FORM, SECRET)
+        assert status == 200
+
+
+@pytest.fixture(name="sx")
+async def sx_fixture(tmp_path: Path, twilio: TwilioStandIn) -> AsyncIterator[SlackEnv]:
+    async with SlackEnv.start(tmp_path, twilio) as env:
+        yield env
