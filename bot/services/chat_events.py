@@ -19,7 +19,6 @@ from bot.services.replies import (
     cancel_send,
     correct_send,
     message_for_post,
-    retry_unknown,
     send_reply,
 )
 from bot.types import Actor, ChatRef, ChatReply, Outcome
@@ -127,35 +126,6 @@ async def lock_reaction(core: Core, actor: Actor, where: ChatRef) -> Outcome | N
         return await core.run(work)
     except Denied as exc:
         return Outcome.refused(str(exc))
-
-
-async def retry_send(core: Core, actor: Actor, message_id: int) -> Outcome:
-    """The Retry button under a failed or unknown SMS. Each SMS is retried at most once
-    (a double click must not send twice); a retry that fails offers its own button."""
-
-    async def work(session: AsyncSession) -> Outcome:
-        message = await session.get(Message, message_id)
-        if message is None:
-            return Outcome.refused("That SMS no longer exists.")
-        portal = await Portal.load(core, session, message.conversation_id)
-        assert portal is not None
-        try:
-            member = await member_for(session, portal.conversation.organization_id, actor)
-            outcome = await retry_unknown(core, portal, member, message)
-        except Denied as exc:
-            return Outcome.refused(str(exc), conversation_id=portal.conversation.id)
-        if outcome.ok and not await first_time(session, "retry", str(message_id)):
-            raise _AlreadyRetried  # rolls the second send back
-        return outcome
-
-    try:
-        return await core.run(work)
-    except _AlreadyRetried:
-        return Outcome.refused("That SMS was already retried.")
-
-
-class _AlreadyRetried(Exception):
-    pass
 
 
 def _to_note(message: Message, body: str) -> None:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.commands import Command
-from bot.services import chat_events, commands, drafts
+from bot.services import commands, drafts
 from bot.types import Actor, ChatRef
 from bridges.slack import views
 from bridges.slack.listeners import show_outcome
@@ -111,7 +111,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     ) -> None:
         await ack()
         actor = _actor(body)
-        outcome = await chat_events.retry_send(core, actor, int(action["value"]))
+        outcome = await commands.retry(core, actor, int(action["value"]))
         if not outcome.ok:
             await _say(respond, outcome.text)
             return
