@@ -207,11 +207,15 @@ async def pending_send(session: AsyncSession, message_id: int) -> Delivery | Non
 
 
 async def message_for_post(session: AsyncSession, where: ChatRef) -> Message | None:
+    """The message a teammate's own chat post carries. Our mirror posts are left out:
+    editing, deleting or locking the bot's copy must not touch the SMS (Discord's delete
+    events do not say who wrote the message)."""
     post = await session.scalar(
         select(ChatPost).where(
             ChatPost.platform == where.platform,
             ChatPost.channel == where.channel,
             ChatPost.post_id == where.post_id,
+            ChatPost.authored.is_(True),
         )
     )
     return None if post is None else await session.get(Message, post.message_id)

@@ -1,0 +1,217 @@
+"""What app commands and components do: acknowledge within Discord's 3 s, turn the
+interaction into the core's (Actor, ChatRef, Command), run the service, answer the
+member ephemerally. Shared by the `/sms` group and the persistent components."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from bot.core import Core
+from bot.domain.commands import CommandError, parse_command
+from bot.services import commands, drafts
+from bot.types import Actor, ChatRef, Outcome
+from bridges.discord.components import draft_view
+
+log = logging.getLogger(__name__)
+PLATFORM = "discord"
+
+
+def actor_for(user: discord.abc.User) -> Actor:
+    return Actor(PLATFORM, str(user.id), user.display_name)
+
+
+async def thread_parent(client: discord.Client, channel_id: int) -> tuple[int, int | None]:
+    """(parent channel, thread) for a thread; (channel, None) for anything else."""
+    channel: Any = client.get_channel(channel_id)
+    if channel is None:
+        try:
+            channel = await client.fetch_channel(channel_id)
+        except discord.HTTPException:
+            return channel_id, None
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return channel.parent_id, channel.id
+    return channel_id, None
+
+
+def _items_embed(outcome: Outcome) -> discord.Embed | None:
+    """Inbox and search results, each linking its Discord thread when there is one."""
+    items: Any = outcome.data.get("items")
+    if not items:
+        return None
+    lines = []
+    for item in items:
+        conv = item.conversation
+        link = next((f" · <#{t}>" for p, _c, t in item.threads if p == PLATFORM), "")
+        who = conv.assignee.name if conv.assignee else "unassigned"
+        unread = f" · {conv.unread_count} unread" if conv.unread_count else ""
+        lines.append(f"• **{conv.lead_display}** · {conv.state} · {who}{unread}{link}")
+    more = int(outcome.data.get("total", len(items)) or 0) - len(items)  # type: ignore[call-overload]
+    if more > 0:
+        lines.append(f"…and {more} more.")
+    return discord.Embed(description="\n".join(lines)[:4000])
+
+
+class Actions:
+    def __init__(self, core: Core, client: discord.Client) -> None:
+        self.core = core
+        self.client = client
+
+    async def where(
+        self, interaction: discord.Interaction[Any], *, header: bool = False
+    ) -> ChatRef:
+        """The chat place of an interaction. On a text channel's header card the thread
+        is the one started from that message, which Discord gives the message's id."""
+        guild = str(interaction.guild_id) if interaction.guild_id else None
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+            return ChatRef(PLATFORM, str(channel.parent_id), str(channel.id), workspace=guild)
+        channel_id = interaction.channel_id or 0
+        if header and interaction.message is not None:
+            return ChatRef(PLATFORM, str(channel_id), str(interaction.message.id), workspace=guild)
+        if isinstance(channel, discord.abc.GuildChannel):
+            return ChatRef(PLATFORM, str(channel_id), workspace=guild)
+        parent, thread = await thread_parent(self.client, channel_id)
+        return ChatRef(PLATFORM, str(parent), str(thread) if thread else None, workspace=guild)
+
+    async def _defer(self, interaction: discord.Interaction[Any], *, update: bool = False) -> bool:
+        """Acknowledge first: Discord drops interactions unanswered after 3 s. An
+        interaction replayed after a gateway resume was acknowledged already and Discord
+        refuses a second acknowledgement, so its work never runs twice."""
+        try:
+            if update:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except (discord.HTTPException, discord.InteractionResponded) as exc:
+            log.info("interaction %s not acknowledged (%s); skipping it", interaction.id, exc)
+            return False
+        return True
+
+    async def _answer(self, interaction: discord.Interaction[Any], outcome: Outcome | str) -> None:
+        text = outcome if isinstance(outcome, str) else outcome.text
+        embed = None if isinstance(outcome, str) else _items_embed(outcome)
+        prefix = "" if isinstance(outcome, str) or outcome.ok else "⛔ "
+        try:
+            await interaction.followup.send(
+                (prefix + text)[:2000],
+                embed=embed or discord.utils.MISSING,
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+    async def command(
+        self, interaction: discord.Interaction[Any], text: str, *, header: bool = False
+    ) -> None:
+        """Run `/sms <text>` for the member who interacted."""
+        if not await self._defer(interaction):
+            return
+        try:
+            where = await self.where(interaction, header=header)
+            actor = actor_for(interaction.user)
+            try:
+                parsed = parse_command(text)
+            except CommandError as exc:
+                await self._answer(interaction, Outcome.refused(str(exc)))
+                return
+            outcome = await commands.execute(self.core, actor, where, parsed)
+            if outcome.ok and "draft_request" in outcome.data:
+                await self._draft(interaction, actor, where, outcome)
+            elif outcome.ok and "draft" in outcome.data:
+                await self._show_draft(interaction, outcome)
+            else:
+                await self._answer(interaction, outcome)
+        except Exception:
+            log.exception("/sms %s failed", text.split(" ", 1)[0])
+            await self._answer(
+                interaction, "⚠️ smsbridge hit an error; check the thread before trying again."
+            )
+
+    async def header_button(self, interaction: discord.Interaction[Any], action: str) -> None:
+        await self.command(interaction, action, header=True)
+
+    async def assign_picked(
+        self, interaction: discord.Interaction[Any], user_id: int | None
+    ) -> None:
+        await self.command(
+            interaction, f"assign <@{user_id}>" if user_id else "unassign", header=True
+        )
+
+    async def _draft(
+        self, interaction: discord.Interaction[Any], actor: Actor, where: ChatRef, outcome: Outcome
+    ) -> None:
+        result = await drafts.request_draft(
+            self.core,
+            actor,
+            where,
+            str(outcome.data["draft_request"]),
+            conversation_id=outcome.conversation_id,
+        )
+        await self._show_draft(interaction, result)
+
+    async def _show_draft(self, interaction: discord.Interaction[Any], outcome: Outcome) -> None:
+        """A draft (AI or snippet) only the requester sees, with Send / Edit / Discard.
+        Outside a conversation there is nothing to send it to: the text alone."""
+        text = str(outcome.data.get("draft") or "")
+        if not outcome.ok or not text or outcome.conversation_id is None:
+            await self._answer(interaction, outcome)
+            return
+        ai = bool(outcome.data.get("ai"))
+        title = "✨ AI draft" if ai else f"📋 Snippet `{outcome.data.get('name', '')}`"
+        embed = discord.Embed(title=f"{title} · only you can see this", description=text)
+        embed.set_footer(
+            text=f"{outcome.data.get('describe', '')} · nothing is sent until you click"
+        )
+        await interaction.followup.send(
+            embed=embed, view=draft_view(outcome.conversation_id, ai), ephemeral=True
+        )
+
+    async def send_draft(
+        self,
+        interaction: discord.Interaction[Any],
+        conversation_id: int,
+        text: str,
+        *,
+        ai: bool,
+        edit_card: bool,
+    ) -> None:
+        """Send (from the card) or Edit → submit (from the modal) a draft."""
+        if not await self._defer(interaction, update=edit_card):
+            return
+        try:
+            outcome = await drafts.send_draft(
+                self.core,
+                actor_for(interaction.user),
+                await self.where(interaction),
+                conversation_id,
+                text,
+                ai_assisted=ai,
+            )
+        except Exception:
+            log.exception("sending a draft failed")
+            outcome = Outcome.refused("smsbridge hit an error; the draft was not sent.")
+        if edit_card and outcome.ok:
+            await interaction.edit_original_response(
+                content=f"✉️ {outcome.text}", embed=None, view=None
+            )
+        else:
+            await self._answer(interaction, outcome)
+
+    async def retry(self, interaction: discord.Interaction[Any], message_id: int) -> None:
+        if not await self._defer(interaction):
+            return
+        try:
+            outcome = await commands.retry(self.core, actor_for(interaction.user), message_id)
+        except Exception:
+            log.exception("retry of message %s failed", message_id)
+            outcome = Outcome.refused("smsbridge hit an error; check the thread before retrying.")
+        await self._answer(interaction, outcome)
+        if outcome.ok and interaction.message is not None:
+            try:  # the button has done its job; leave the notice without it
+                await interaction.message.edit(view=None)
+            except discord.HTTPException as exc:
+                log.info("could not remove the Retry button: %s", exc)

@@ -1,0 +1,86 @@
+"""The discord.py client: gateway intents, persistent components, the `/sms` command
+tree, and the gateway events it hands to ThreadEvents."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.core import Core
+from bridges.discord.actions import Actions
+from bridges.discord.commands import SmsGroup
+from bridges.discord.components import DYNAMIC_ITEMS
+from bridges.discord.events import ThreadEvents
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Only what the bridge reads. Message content is privileged: turn it on for the
+    application in the developer portal, or thread replies arrive empty."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.guild_reactions = True
+    wanted.message_content = True
+    return wanted
+
+
+class BridgeClient(discord.Client):
+    def __init__(self, core: Core, routed: frozenset[int]) -> None:
+        # Longer rate-limit waits come back as RetryLater: the delivery worker reschedules
+        # instead of holding a worker slot.
+        super().__init__(intents=intents(), max_ratelimit_timeout=30.0)
+        self.routed = routed
+        self.tree = app_commands.CommandTree(self)
+        self.actions = Actions(core, self)
+        self.events = ThreadEvents(core, self, routed)
+        self.tree.add_command(SmsGroup(self.actions))
+
+    async def setup_hook(self) -> None:
+        # Components carry their state in custom_id, so registering the templates is all a
+        # header posted before a restart needs to keep working.
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def sync_commands(self) -> list[int]:
+        """Put `/sms` on every guild a route points at (guild commands update at once;
+        global ones can take an hour). Returns the guild ids."""
+        guilds: set[int] = set()
+        for channel_id in sorted(self.routed):
+            channel: Any = self.get_channel(channel_id)
+            if channel is None:
+                try:
+                    channel = await self.fetch_channel(channel_id)
+                except discord.HTTPException as exc:
+                    log.warning("route channel %s is not visible to the bot: %s", channel_id, exc)
+                    continue
+            if getattr(channel, "guild", None) is not None:
+                guilds.add(channel.guild.id)
+        for guild_id in sorted(guilds):
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                log.warning("could not sync /sms to guild %s: %s", guild_id, exc)
+        return sorted(guilds)
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.events.on_message(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        await self.events.on_raw_message_edit(payload)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.events.on_raw_message_delete(payload)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.events.on_raw_reaction_add(payload)
+
+
+def command_definitions(client: BridgeClient) -> list[dict[str, Any]]:
+    """The application commands as Discord receives them (manifests/discord.json)."""
+    return [command.to_dict(client.tree) for command in client.tree.get_commands()]

@@ -1,0 +1,212 @@
+"""Buttons, selects and the draft modal. State lives in each component's custom_id
+(`smsbridge:<action>:<id>`), and every item is a DynamicItem registered at start-up, so a
+header posted before a restart keeps working after it."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.types import ConversationView
+
+if TYPE_CHECKING:
+    from bridges.discord.actions import Actions
+
+PREFIX = "smsbridge"
+
+
+def custom_id(action: str, ident: int) -> str:
+    return f"{PREFIX}:{action}:{ident}"
+
+
+def _actions(interaction: discord.Interaction[Any]) -> Actions:
+    return interaction.client.actions  # type: ignore[no-any-return]
+
+
+class HeaderButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"{PREFIX}:(?P<action>close|reopen|optout|optin|draft):(?P<id>\d+)",
+):
+    """Close/Reopen, Opt out/in and AI draft on a conversation's header."""
+
+    LOOKS = {
+        "close": ("Close", "✅", discord.ButtonStyle.secondary),
+        "reopen": ("Reopen", "↩️", discord.ButtonStyle.primary),
+        "optout": ("Opt out", "🚫", discord.ButtonStyle.danger),
+        "optin": ("Opt in", "🔔", discord.ButtonStyle.secondary),
+        "draft": ("AI draft", "✨", discord.ButtonStyle.primary),
+    }
+
+    def __init__(self, action: str, conversation_id: int) -> None:
+        label, emoji, style = self.LOOKS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=emoji,
+                style=style,
+                custom_id=custom_id(action, conversation_id),
+                row=1,
+            )
+        )
+        self.action, self.conversation_id = action, conversation_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> HeaderButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _actions(interaction).header_button(interaction, self.action)
+
+
+class AssignSelect(
+    discord.ui.DynamicItem[discord.ui.UserSelect[Any]],
+    template=rf"{PREFIX}:assign:(?P<id>\d+)",
+):
+    """A member picker on the header; clearing it unassigns."""
+
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__(
+            discord.ui.UserSelect(
+                custom_id=custom_id("assign", conversation_id),
+                placeholder="👤 Assign to a teammate…",
+                min_values=0,
+                max_values=1,
+                row=0,
+            )
+        )
+        self.conversation_id = conversation_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> AssignSelect:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        chosen = self.item.values[0].id if self.item.values else None
+        await _actions(interaction).assign_picked(interaction, chosen)
+
+
+class RetryButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"{PREFIX}:retry:(?P<id>\d+)",
+):
+    """Under a failed or unknown SMS notice: send that SMS again."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Retry",
+                emoji="🔁",
+                style=discord.ButtonStyle.primary,
+                custom_id=custom_id("retry", message_id),
+            )
+        )
+        self.message_id = message_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RetryButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _actions(interaction).retry(interaction, self.message_id)
+
+
+class DraftButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"{PREFIX}:(?P<action>draftsend|draftedit|draftdiscard):(?P<id>\d+):(?P<ai>[01])",
+):
+    """Send / Edit / Discard under a draft (AI or snippet) only its requester sees. The
+    last custom_id field says whether the text came from the AI."""
+
+    LOOKS = {
+        "draftsend": ("Send as SMS", discord.ButtonStyle.success),
+        "draftedit": ("Edit", discord.ButtonStyle.secondary),
+        "draftdiscard": ("Discard", discord.ButtonStyle.danger),
+    }
+
+    def __init__(self, action: str, conversation_id: int, ai: bool) -> None:
+        label, style = self.LOOKS[action]
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=style,
+                custom_id=f"{custom_id(action, conversation_id)}:{int(ai)}",
+            )
+        )
+        self.action, self.conversation_id, self.ai = action, conversation_id, ai
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> DraftButton:
+        return cls(match["action"], int(match["id"]), match["ai"] == "1")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        actions = _actions(interaction)
+        text = draft_text(interaction.message)
+        if self.action == "draftedit":
+            modal = DraftModal(actions, self.conversation_id, text, self.ai)
+            await interaction.response.send_modal(modal)
+        elif self.action == "draftsend":
+            await actions.send_draft(
+                interaction, self.conversation_id, text, ai=self.ai, edit_card=True
+            )
+        else:
+            await interaction.response.edit_message(
+                content="Draft discarded; nothing was sent.", embed=None, view=None
+            )
+
+
+class DraftModal(discord.ui.Modal, title="Edit the draft"):
+    def __init__(self, actions: Actions, conversation_id: int, text: str, ai: bool) -> None:
+        super().__init__(custom_id=custom_id("draftmodal", conversation_id), timeout=900)
+        self.actions, self.conversation_id, self.ai = actions, conversation_id, ai
+        self.body: discord.ui.TextInput[DraftModal] = discord.ui.TextInput(
+            label="SMS text", style=discord.TextStyle.paragraph, default=text, max_length=1600
+        )
+        self.add_item(self.body)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.actions.send_draft(
+            interaction, self.conversation_id, self.body.value, ai=self.ai, edit_card=False
+        )
+
+
+DYNAMIC_ITEMS = (HeaderButton, AssignSelect, RetryButton, DraftButton)
+
+
+def draft_text(message: discord.Message | None) -> str:
+    """The draft lives in the ephemeral card's embed, not in memory: it survives restarts."""
+    if message is None or not message.embeds:
+        return ""
+    return message.embeds[0].description or ""
+
+
+def header_view(conversation: ConversationView) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    cid = conversation.id
+    view.add_item(AssignSelect(cid))
+    view.add_item(HeaderButton("reopen" if conversation.status == "closed" else "close", cid))
+    view.add_item(HeaderButton("optin" if conversation.opted_out else "optout", cid))
+    view.add_item(HeaderButton("draft", cid))
+    return view
+
+
+def retry_view(message_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RetryButton(message_id))
+    return view
+
+
+def draft_view(conversation_id: int, ai: bool) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action in DraftButton.LOOKS:
+        view.add_item(DraftButton(action, conversation_id, ai))
+    return view

@@ -1,0 +1,206 @@
+"""Gateway events from mirrored threads: a teammate's message (reply or note), its edit
+or deletion inside the undo window, a 🔒 reaction. Bots, webhooks and our own posts are
+ignored (no echo loops); so is anything outside the channels routes point at."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from dataclasses import replace
+from typing import Any
+
+import discord
+
+from bot.core import Core
+from bot.domain.notes import split_note
+from bot.services import chat_events
+from bot.types import Actor, ChatRef, ChatReply, OutboundFile, Outcome
+from bridges.discord import render
+from bridges.discord.actions import PLATFORM, actor_for, thread_parent
+
+log = logging.getLogger(__name__)
+
+SMS_MARK = "📱"  # on a teammate's message that goes out as SMS: it is not a note
+HUMAN_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+class ThreadEvents:
+    def __init__(self, core: Core, client: discord.Client, routed: frozenset[int]) -> None:
+        self.core = core
+        self.client = client
+        self.routed = routed
+        # One lock per thread: discord.py runs each event as its own task, and a reply,
+        # its quick edit and its deletion must reach the core in the order they happened.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, thread_id: str) -> asyncio.Lock:
+        lock = self._locks.get(thread_id)
+        if lock is None:
+            lock = self._locks[thread_id] = asyncio.Lock()
+        return lock
+
+    async def _where(self, channel: Any, guild_id: int | None) -> ChatRef | None:
+        """The mirrored-thread place of a channel, or None when it is not a thread under a
+        routed channel."""
+        if guild_id is None:
+            return None
+        if isinstance(channel, discord.Thread):
+            parent, thread = channel.parent_id, channel.id
+        else:
+            parent, thread = await thread_parent(self.client, channel.id)
+        if thread is None or parent not in self.routed:
+            return None
+        return ChatRef(PLATFORM, str(parent), str(thread), workspace=str(guild_id))
+
+    def _is_ours(self, user_id: int) -> bool:
+        return self.client.user is not None and user_id == self.client.user.id
+
+    async def on_message(self, message: discord.Message) -> None:
+        if (
+            message.author.bot
+            or message.webhook_id is not None
+            or message.type not in HUMAN_MESSAGES
+        ):
+            return
+        where = await self._where(message.channel, message.guild.id if message.guild else None)
+        if where is None or where.thread_id is None:
+            return
+        async with self._lock(where.thread_id):
+            try:
+                files = await _files(message)
+            except discord.HTTPException as exc:
+                await _reply(
+                    message, f"Could not fetch the attachment ({exc.status}); nothing was sent."
+                )
+                return
+            outcome = await chat_events.thread_message(
+                self.core,
+                ChatReply(
+                    actor_for(message.author),
+                    replace(where, post_id=str(message.id)),
+                    message.content,
+                    event_key=str(message.id),
+                    files=files,
+                ),
+            )
+        await self._mark(message, outcome)
+
+    async def _mark(self, message: discord.Message, outcome: Outcome | None) -> None:
+        if outcome is None:
+            return
+        if not outcome.ok:
+            await _reply(message, outcome.text)
+            return
+        try:
+            if "send_at" not in outcome.data:
+                await message.add_reaction(render.NOTE_MARK)
+                return
+            await message.add_reaction(SMS_MARK)
+            # Only with an undo window: without one the send may already have moved the
+            # status on, and the worker shows that.
+            if self.core.settings.undo_seconds > 0:
+                await message.add_reaction(render.STATUS_EMOJI["pending"])
+        except discord.HTTPException as exc:
+            log.info("could not mark message %s: %s", message.id, exc)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        data: dict[str, Any] = dict(payload.data)
+        author = data.get("author") or {}
+        if (
+            data.get("webhook_id")
+            or author.get("bot")
+            or "content" not in data
+            or not data.get("edited_timestamp")  # an embed unfurl, not a human edit
+        ):
+            return
+        where = await self._where_id(payload.channel_id, payload.guild_id)
+        if where is None or where.thread_id is None:
+            return
+        async with self._lock(where.thread_id):
+            outcome = await chat_events.message_edited(
+                self.core, replace(where, post_id=str(payload.message_id)), data["content"]
+            )
+        if outcome is None:
+            return
+        target = self._partial(where).get_partial_message(payload.message_id)
+        if not outcome.ok:
+            await self._say(where, f"<@{author.get('id')}> {outcome.text}", author.get("id"))
+        elif split_note(data["content"])[0]:
+            await _react(target, render.NOTE_MARK)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        where = await self._where_id(payload.channel_id, payload.guild_id)
+        if where is None or where.thread_id is None:
+            return
+        async with self._lock(where.thread_id):
+            outcome = await chat_events.message_deleted(
+                self.core, replace(where, post_id=str(payload.message_id))
+            )
+        if outcome is not None:
+            await self._say(where, ("🚫 " if outcome.ok else "⚠️ ") + outcome.text)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if str(payload.emoji) != render.LOCK_EMOJI or self._is_ours(payload.user_id):
+            return
+        if payload.member is not None and payload.member.bot:
+            return
+        where = await self._where_id(payload.channel_id, payload.guild_id)
+        if where is None or where.thread_id is None:
+            return
+        name = payload.member.display_name if payload.member else None
+        actor = Actor(PLATFORM, str(payload.user_id), name)
+        async with self._lock(where.thread_id):
+            outcome = await chat_events.lock_reaction(
+                self.core, actor, replace(where, post_id=str(payload.message_id))
+            )
+        if outcome is not None and not outcome.ok:
+            await self._say(where, f"<@{payload.user_id}> {outcome.text}", payload.user_id)
+
+    async def _where_id(self, channel_id: int, guild_id: int | None) -> ChatRef | None:
+        channel = self.client.get_channel(channel_id) or discord.Object(channel_id)
+        return await self._where(channel, guild_id)
+
+    def _partial(self, where: ChatRef) -> discord.PartialMessageable:
+        assert where.thread_id is not None
+        return self.client.get_partial_messageable(int(where.thread_id))
+
+    async def _say(self, where: ChatRef, text: str, user_id: Any = None) -> None:
+        users = [discord.Object(int(user_id))] if user_id else []
+        try:
+            await self._partial(where).send(
+                text[: render.MAX_CONTENT],
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=users),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not post in thread %s: %s", where.thread_id, exc)
+
+
+async def _files(message: discord.Message) -> tuple[OutboundFile, ...]:
+    return tuple(
+        [
+            OutboundFile(a.filename, a.content_type or "application/octet-stream", await a.read())
+            for a in message.attachments
+        ]
+    )
+
+
+async def _reply(message: discord.Message, text: str) -> None:
+    """A refusal, answered to its author in the thread (no ephemerals outside interactions)."""
+    try:
+        await message.reply(
+            f"{message.author.mention} {text}"[: render.MAX_CONTENT],
+            mention_author=True,
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[message.author]
+            ),
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not answer message %s: %s", message.id, exc)
+
+
+async def _react(target: discord.PartialMessage, emoji: str) -> None:
+    try:
+        await target.add_reaction(emoji)
+    except discord.HTTPException as exc:
+        log.info("could not react on %s: %s", target.id, exc)
