@@ -97,6 +97,15 @@ class SlackEnv:
         await wait_for(lambda: len(self.headers(channel)) > index)
         return self.headers(channel)[index]
 
+    def card(self, index: int = 0, channel: str = SALES) -> str:
+        """The words on a header card as it is now (texts and fields of its blocks)."""
+        parts = []
+        for block in self.headers(channel)[index].get("blocks", []):
+            parts.append((block.get("text") or {}).get("text", ""))
+            parts += [f.get("text", "") for f in block.get("fields", [])]
+            parts += [e.get("text", "") for e in block.get("elements", []) if "text" in e]
+        return "\n".join(str(p) for p in parts)
+
     def thread(self, header: dict[str, Any], channel: str = SALES) -> list[dict[str, Any]]:
         return self.slack.thread(channel, header["ts"])
 

@@ -106,7 +106,13 @@ class ChatMirror:
 
     def _link(self, thread: ThreadRef, todo: list[MessageView], post_ids: list[str]) -> object:
         async def finish(session: AsyncSession) -> None:
+            linked: set[str] = set()
             for message, post_id in zip(todo, post_ids, strict=True):
+                # A coalesced post carries several messages; a post links to one message
+                # (the first), which is what edits, deletes and status marks look up.
+                if post_id in linked:
+                    continue
+                linked.add(post_id)
                 await queue.link_post(
                     session, message.id, self.platform, thread.channel, post_id, authored=False
                 )

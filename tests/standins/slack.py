@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import time
 import uuid
 from typing import Any
@@ -261,8 +262,15 @@ class SlackStandIn(SlackWorkspace, StandIn):
         if not a.get("filename") or not str(a.get("length", "")).isdigit():
             raise SlackError("invalid_arguments")
         fid = sp.make_id("F")
+        # Slack infers the type of an uploaded file from its name.
+        mimetype = mimetypes.guess_type(a["filename"])[0] or "application/octet-stream"
         self.files[fid] = file_object(
-            fid, a["filename"], base_url=self.url, team_id=self.team_id, size=int(a["length"])
+            fid,
+            a["filename"],
+            base_url=self.url,
+            team_id=self.team_id,
+            size=int(a["length"]),
+            mimetype=mimetype,
         )
         return {"upload_url": f"{self.url}/upload/v1/{fid}", "file_id": fid}
 
