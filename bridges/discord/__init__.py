@@ -53,6 +53,9 @@ def point_discord_py(settings: DiscordSettings) -> tuple[str, yarl.URL]:
 
 class DiscordPlugin:
     platform = "discord"
+    # How long discord.py waits after READY for more GUILD_CREATEs before it is ready;
+    # tests with one guild shorten it.
+    guild_ready_timeout = 2.0
 
     def __init__(self, core: Core, settings: Settings) -> None:
         assert settings.discord is not None
@@ -62,7 +65,7 @@ class DiscordPlugin:
             for line in settings.directory.lines
             if line.discord_channel and line.discord_channel.isdigit()
         )
-        self.client = BridgeClient(core, routed)
+        self.client = BridgeClient(core, routed, guild_ready_timeout=self.guild_ready_timeout)
         self.bridge = DiscordChat(self.client)
         self._gateway: asyncio.Task[None] | None = None
         self._previous: tuple[str, yarl.URL] | None = None

@@ -30,10 +30,16 @@ def intents() -> discord.Intents:
 
 
 class BridgeClient(discord.Client):
-    def __init__(self, core: Core, routed: frozenset[int]) -> None:
+    def __init__(
+        self, core: Core, routed: frozenset[int], *, guild_ready_timeout: float = 2.0
+    ) -> None:
         # Longer rate-limit waits come back as RetryLater: the delivery worker reschedules
         # instead of holding a worker slot.
-        super().__init__(intents=intents(), max_ratelimit_timeout=30.0)
+        super().__init__(
+            intents=intents(),
+            max_ratelimit_timeout=30.0,
+            guild_ready_timeout=guild_ready_timeout,
+        )
         self.routed = routed
         self.tree = app_commands.CommandTree(self)
         self.actions = Actions(core, self)
@@ -79,8 +85,3 @@ class BridgeClient(discord.Client):
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await self.events.on_raw_reaction_add(payload)
-
-
-def command_definitions(client: BridgeClient) -> list[dict[str, Any]]:
-    """The application commands as Discord receives them (manifests/discord.json)."""
-    return [command.to_dict(client.tree) for command in client.tree.get_commands()]
