@@ -125,6 +125,7 @@ async def show_outcome(
     """Answer a member with what a command did: a draft to review, a list with links to
     threads, or a sentence."""
     if outcome.ok and "draft_request" in outcome.data:
+        await answer("✨ Drafting a reply… only you will see it.", None)
         outcome = await drafts.request_draft(
             plugin.core,
             actor,

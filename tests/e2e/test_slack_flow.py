@@ -217,3 +217,60 @@ async def test_mms_in_both_directions(sx: SlackEnv) -> None:
     await wait_for(lambda: sx.ephemerals_for("U0DANA"))
     assert "contract.pdf" in sx.ephemerals_for("U0DANA")[0]
     assert len(sx.twilio.messages) == 1
+
+
+async def test_explicit_reply_mode_sends_only_quoted_text(
+    tmp_path: Path, twilio: TwilioStandIn
+) -> None:
+    from bot.config import parse_directory
+    from tests.conftest import DIRECTORY, LINE
+
+    lines = {**DIRECTORY["lines"], LINE: {**DIRECTORY["lines"][LINE], "reply_mode": "explicit"}}
+    directory = parse_directory({**DIRECTORY, "lines": lines})
+    async with SlackEnv.start(tmp_path, twilio, directory=directory) as sx:
+        await sx.sms_in("Hello?")
+        header = await sx.header()
+        thinking = await sx.reply("U0DANA", "he sounds annoyed", header)
+        await wait_for(lambda: sx.reactions(thinking["ts"]) == ["lock"])
+        await sx.reply("U0DANA", "&gt; Hi, Dana from Acme here", header)  # Slack escapes ">"
+        await wait_for(lambda: twilio.messages)
+        assert [m["body"] for m in twilio.messages] == ["Hi, Dana from Acme here"]
+
+
+async def test_reopened_conversation_shows_in_channel_again(sx: SlackEnv) -> None:
+    await sx.sms_in("Hello?")
+    header = await sx.header()
+    await wait_for(lambda: sx.thread(header))
+    assert await sx.command(f"close {LEAD}", "U0DANA") == "Conversation closed."
+    await sx.sms_in("Me again")
+    await wait_for(lambda: "Me again" in sx.texts(header))
+    again = next(m for m in sx.thread(header) if m.get("text") == "Me again")
+    assert again["subtype"] == "thread_broadcast"
+    assert any("Reopened" in t for t in sx.texts(header))
+    await wait_for(lambda: "Needs response" in sx.card())
+
+
+async def test_new_conversation_from_slack_appears_once_twilio_accepts(sx: SlackEnv) -> None:
+    answer = await sx.command("new +1 415 555 0188 Hi, it's Dana from Acme", "U0DANA")
+    assert answer.startswith("Sending to +14155550188")
+    await wait_for(lambda: sx.twilio.messages)
+    header = await sx.header()
+    assert "Outbound only" in sx.card()
+    await wait_for(lambda: sx.thread(header))
+    [post] = sx.thread(header)
+    assert post["text"].startswith("📤 *Sent as SMS* by Dana")
+    assert "Hi, it's Dana from Acme" in post["text"]
+    await wait_for(lambda: "outbox_tray" in sx.reactions(post["ts"]))
+    assert post.get("username") is None  # posted as the bot, not as the lead
+
+
+async def test_unknown_outcome_is_marked_and_offers_retry(sx: SlackEnv) -> None:
+    await sx.sms_in("Hello?")
+    header = await sx.header()
+    sx.twilio.fail_next(drop=True, path_contains="/Messages.json")
+    reply = await sx.reply("U0DANA", "Are you there?", header)
+    await wait_for(lambda: "grey_question" in sx.reactions(reply["ts"]))
+    assert sx.reactions(reply["ts"]) == ["grey_question"]
+    await wait_for(lambda: any("Not sure the SMS" in t for t in sx.texts(header)))
+    notice = next(m for m in sx.thread(header) if "Not sure" in m.get("text", ""))
+    assert notice["blocks"][-1]["elements"][0]["action_id"] == "sms_retry"
