@@ -24,12 +24,25 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.is_sqlite:
+        # A file database runs its statements on the event loop (storage/sqlite.py);
+        # `?timeout=` (seconds) bounds the wait for a lock, as in sqlite3.
+        query = dict(parsed.query)
+        inline = (
+            self.is_sqlite
+            and parsed.database not in (None, "", ":memory:")
+            and set(query) <= {"timeout"}
+        )
+        if inline:
+            from storage.sqlite import inline_creator
+
+            busy = float(query.get("timeout", 30))  # type: ignore[arg-type]
+            kwargs["async_creator"] = inline_creator(str(parsed.database), busy_seconds=busy)
+        elif self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        if self.is_sqlite:
+        if self.is_sqlite and not inline:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -71,10 +71,11 @@ async def receive_sms(core: Core, sms: InboundSms) -> Outcome:
             source="sms",
             media=[Media(url=m.url, content_type=m.content_type) for m in sms.media],
         )
-        await portal.add(message)
+        # Set before add(): its flush then writes the conversation in one UPDATE.
         conversation.unread_count += 1
         conversation.needs_response = True
         conversation.has_inbound = True
+        await portal.add(message)
 
         keyword = classify_keyword(sms.body, sms.opt_out_type)
         if keyword is Keyword.OPT_OUT and not lead.opted_out:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from bot.core import Core
 from bot.delivery import queue
@@ -26,9 +27,10 @@ class Portal:
     ) -> tuple[Portal, bool]:
         """Find or create the conversation of this lead with this line."""
         conversation = await session.scalar(
-            select(Conversation).where(
-                Conversation.line_id == line.id, Conversation.lead_id == lead.id
-            )
+            select(Conversation)
+            .where(Conversation.line_id == line.id, Conversation.lead_id == lead.id)
+            # Line and lead are in the session already: taken from it, not loaded again.
+            .options(lazyload(Conversation.line), lazyload(Conversation.lead))
         )
         created = conversation is None
         if conversation is None:

@@ -1,0 +1,190 @@
+"""The database cannot take the write: locked by another process's write transaction, or
+disk full in the middle of the inbound transaction. The webhook answers 503 (Twilio
+retries a 5xx), the server stays responsive meanwhile, nothing half-written remains, and
+Twilio's retry of the same MessageSid is stored exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Options, SmsBridge
+from bot.config import Settings
+from storage import sqlite as inline_sqlite
+from storage.models import Conversation, Delivery, Lead, Media, Message
+from tests.conftest import LINE
+from tests.standins.twilio import TwilioStandIn
+
+NEW_LEAD = "+14155550177"
+TABLES = (Lead, Conversation, Message, Media, Delivery)
+
+
+@pytest.fixture
+async def locked_bridge(settings: Settings) -> AsyncIterator[SmsBridge]:
+    """A bridge that waits at most 0.3 s for a database lock."""
+    url = settings.database_url + "?timeout=0.3"
+    app = SmsBridge(replace(settings, database_url=url), Options(worker_kwargs={"poll": 0.05}))
+    await app.start()
+    yield app
+    await app.stop()
+
+
+async def counts(bridge: SmsBridge) -> dict[str, int]:
+    async with bridge.db.session() as s:
+        return {
+            t.__tablename__: await s.scalar(select(func.count()).select_from(t)) or 0
+            for t in TABLES
+        }
+
+
+async def post(bridge: SmsBridge, twilio: TwilioStandIn, sid: str, body: str) -> int:
+    status, _ = await twilio.send_inbound(
+        bridge.settings.public_url + "/twilio/sms",
+        from_=NEW_LEAD,
+        to=LINE,
+        body=body,
+        message_sid=sid,
+    )
+    return status
+
+
+async def healthz(bridge: SmsBridge) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(bridge.settings.public_url + "/healthz") as r,
+    ):
+        return r.status
+
+
+class WriteLock:
+    """Another process's write transaction (a second SQLite connection on its own
+    thread, as another process would hold it) until `release()`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.held = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE conversations SET unread_count = unread_count")
+        self.held.set()
+        self.done.wait(30)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    def __enter__(self) -> WriteLock:
+        self.thread.start()
+        self.held.wait(5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join(5)
+
+
+async def test_locked_database_answers_503_stays_responsive_and_keeps_nothing(
+    locked_bridge: SmsBridge, twilio: TwilioStandIn, tmp_path: Path
+) -> None:
+    bridge = locked_bridge
+    assert await post(bridge, twilio, "SM" + "a" * 32, "before the lock") == 200
+    before = await counts(bridge)
+    with WriteLock(str(tmp_path / "smsbridge.db")):
+        started = time.monotonic()
+        webhook = asyncio.create_task(post(bridge, twilio, "SM" + "b" * 32, "during the lock"))
+        # While the webhook waits for the lock the event loop keeps serving.
+        await asyncio.sleep(0.05)
+        assert await healthz(bridge) == 200
+        assert not webhook.done(), "the webhook should still be waiting for the lock"
+        assert await webhook == 503
+        waited = time.monotonic() - started
+        assert 0.25 < waited < 5, f"the lock wait is bounded by ?timeout= ({waited:.2f} s)"
+        assert await counts(bridge) == before, "nothing half-written"
+    # Twilio retries the same MessageSid once the database is free.
+    assert await post(bridge, twilio, "SM" + "b" * 32, "during the lock") == 200
+    assert await post(bridge, twilio, "SM" + "b" * 32, "during the lock") == 200
+    async with bridge.db.session() as s:
+        bodies = list(await s.scalars(select(Message.body).where(Message.kind == "sms")))
+    assert bodies == ["before the lock", "during the lock"]
+
+
+async def test_lock_released_within_the_wait_is_no_error(
+    locked_bridge: SmsBridge, twilio: TwilioStandIn, tmp_path: Path
+) -> None:
+    lock = WriteLock(str(tmp_path / "smsbridge.db"))
+    with lock:
+        webhook = asyncio.create_task(post(locked_bridge, twilio, "SM" + "c" * 32, "short wait"))
+        await asyncio.sleep(0.1)
+    assert await webhook == 200
+
+
+def failing_execute(match: str, error: str) -> Callable[..., Any]:
+    """Make the driver fail like SQLite does when the disk fills up, on the statement
+    that contains `match` (after the transaction already wrote other rows)."""
+    original = inline_sqlite.InlineConnection._execute
+
+    async def execute(self: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], str) and match in args[0]:
+            raise sqlite3.OperationalError(error)
+        return await original(self, fn, *args, **kwargs)
+
+    return execute
+
+
+@pytest.mark.parametrize(
+    ("statement", "error"),
+    [
+        ("INSERT INTO messages", "database or disk is full"),
+        ("INSERT INTO media", "database or disk is full"),
+        ("UPDATE conversations", "disk I/O error"),
+    ],
+)
+async def test_disk_full_mid_transaction_answers_503_and_rolls_back(
+    bridge: SmsBridge,
+    twilio: TwilioStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    statement: str,
+    error: str,
+) -> None:
+    before = await counts(bridge)
+    monkeypatch.setattr(
+        inline_sqlite.InlineConnection, "_execute", failing_execute(statement, error)
+    )
+    # A new lead: the lead and conversation rows are written before the failing one.
+    status, _ = await twilio.send_inbound(
+        bridge.settings.public_url + "/twilio/sms",
+        from_=NEW_LEAD,
+        to=LINE,
+        body="a photo",
+        media=[(twilio.media_url(), "image/png")],
+        message_sid="SM" + "d" * 32,
+    )
+    assert status == 503
+    assert await healthz(bridge) == 200
+    monkeypatch.undo()
+    assert await counts(bridge) == before, "the lead and conversation were rolled back"
+    status, _ = await twilio.send_inbound(
+        bridge.settings.public_url + "/twilio/sms",
+        from_=NEW_LEAD,
+        to=LINE,
+        body="a photo",
+        media=[(twilio.media_url(), "image/png")],
+        message_sid="SM" + "d" * 32,
+    )
+    assert status == 200
+    after = await counts(bridge)
+    assert after["leads"] == before["leads"] + 1
+    assert after["messages"] == before["messages"] + 1
+    assert after["media"] == before["media"] + 1
