@@ -316,6 +316,31 @@ async def test_429_is_retried_after_retry_after(standin: DiscordStandIn, bot: Bo
                                          "retry_after": 0.5, "global": False}  # fmt: skip
 
 
+async def test_rest_errors_and_nonces_answer_like_discord(standin: DiscordStandIn) -> None:
+    auth = {"Authorization": f"Bot {standin.token}"}
+    post = f"{standin.api_url}/channels/{{}}/messages"
+    cases = [  # (headers, url, body) -> (status, code)
+        ({}, standin.api_url + "/users/@me", None, 401, 0),
+        (auth, post.format(TEXT_ID), {"content": ""}, 400, 50006),
+        (auth, post.format(TEXT_ID), {"content": "x" * 2001}, 400, 50035),
+        (auth, post.format(FORUM_ID), {"content": "in a forum"}, 400, 50008),
+        (auth, post.format("1"), {"content": "lost"}, 404, 10003),
+        (auth, standin.api_url + "/nowhere", None, 404, 0),
+    ]
+    async with aiohttp.ClientSession() as session:
+        for headers, url, body, status, code in cases:
+            method = session.post if body is not None else session.get
+            async with method(url, json=body, headers=headers) as resp:
+                assert resp.headers["Content-Type"] == "application/json"
+                assert (resp.status, (await resp.json())["code"]) == (status, code), url
+        once = {"content": "once", "nonce": "42", "enforce_nonce": True}
+        ids = []
+        for _ in range(2):
+            async with session.post(post.format(TEXT_ID), json=once, headers=auth) as resp:
+                ids.append((await resp.json())["id"])
+    assert ids[0] == ids[1] and len(standin.channel_messages(TEXT_ID)) == 1
+
+
 @pytest.mark.parametrize("close_code", [None, 4000])
 async def test_reconnect_resumes_and_replays(
     standin: DiscordStandIn, bot: Bot, close_code: int | None

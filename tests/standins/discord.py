@@ -1,21 +1,29 @@
 """Loopback stand-in of Discord's REST API (v10, under `/api/v10`), its gateway (websocket
-at `/gateway`) and its attachment CDN, for the real discord.py client.
+at `/gateway`, JSON, zlib-stream when asked) and its attachment CDN, for the real discord.py.
 
-    async with DiscordStandIn() as discord_api:
-        discord_api.add_guild("1300000000000000001", "Acme")
-        discord_api.add_channel("1300000000000000001", "1200000000000000001", "leads", 15,
-                                available_tags=["Open", "Closed"])
-        with point_discord_py_at(discord_api.url):
-            client = discord.Client(intents=...)
-            ...  # client.start(discord_api.token) logs in and connects to the stand-in
+    async with DiscordStandIn() as api:
+        api.add_guild(GUILD, "Acme")
+        api.add_channel(GUILD, FORUM, "leads", 15, available_tags=["Open", "Closed"])
+        api.add_member(GUILD, DANA, "dana")
+        with point_discord_py_at(api.url):
+            client = discord.Client(intents=..., guild_ready_timeout=0.05)
+            ...  # client.start(api.token): login, READY + GUILD_CREATE, on_ready
 
-`point_discord_py_at(url)` sets `discord.http.Route.BASE` (str, every REST and webhook
-route is `Route.BASE + path`) to `url + "/api/v10"` and
-`discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY` (a `yarl.URL`; discord.py adds
-`?v=10&encoding=json&compress=zlib-stream`) to `ws://.../gateway`; READY's
-`resume_gateway_url` then points resumes at `ws://.../gateway-resume`. It returns an
-undo callable that is also a context manager. Every JSON answer has
-`Content-Type: application/json` exactly: discord.py parses nothing else as JSON.
+`point_discord_py_at(url)` sets `discord.http.Route.BASE` (a str: every REST and webhook
+request is `Route.BASE + path`) to `url + "/api/v10"`, and
+`discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY` (a `yarl.URL`; discord.py appends
+`?v=10&encoding=json&compress=zlib-stream`) to `ws://host:port/gateway`. Resumes follow
+READY's `resume_gateway_url` (`/gateway-resume`). It returns an undo callable that is also
+a context manager. The app's own settings use `api.url` / `api.gateway_url`. Every JSON
+answer has `Content-Type: application/json` exactly: discord.py parses nothing else.
+
+Tests drive it with `message_create/update/delete`, `command_interaction`,
+`component_interaction`, `modal_interaction`, `dispatch`, `reconnect`,
+`invalidate_session`, `delete_channel`, `restrict`, `fail_next(429, retry_after=...)`;
+and read `requests`/`calls()`, `channel_messages()`, `threads_of()`, `channels`,
+`messages`, `commands`, `interactions` / `interaction_responses()`, `webhook_executions`,
+`identifies`, `gateway_connects`, `resumes`. The bot's own REST actions come back to it
+as gateway events (MESSAGE_CREATE of its posts, THREAD_CREATE, ...) as on Discord.
 
 The pieces: discord_model.py (in-memory guild model, object shapes, error codes),
 discord_gateway.py (websocket, dispatch, message events, reconnect/resume),
@@ -99,8 +107,8 @@ def _check_name(body: dict[str, Any]) -> None:
 
 class DiscordStandIn(DiscordGuilds, DiscordWebhooks, StandIn):
     """Discord REST API + gateway + CDN on one loopback server; see the module docstring.
-    Tests push events with `message_create`, `command_interaction`, ...; what the bot
-    did is in `requests`, `channel_messages()`, `threads_of()`, `interaction_responses()`."""
+    Knobs: `interaction_timeout` (3.0 s), `echo` (True), `privileged_intents`,
+    `heartbeat_interval_ms`."""
 
     def __init__(
         self,

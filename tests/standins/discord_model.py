@@ -27,7 +27,6 @@ EVERYONE_PERMISSIONS = sum(1 << b for b in (6, 10, 11, 14, 15, 16, 31, 35, 38))
 BOT_PERMISSIONS = EVERYONE_PERMISSIONS | sum(1 << b for b in (4, 13, 29, 34))
 
 ERRORS: dict[int, tuple[int, str]] = {
-    0: (400, "400: Bad Request"),
     10003: (404, "Unknown Channel"),
     10004: (404, "Unknown Guild"),
     10007: (404, "Unknown Member"),
