@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -81,6 +82,10 @@ class SlackPlugin:
         except SlackApiError as exc:
             raise ConfigError(
                 f"SLACK_BOT_TOKEN was refused by Slack: {exc.response.get('error')}"
+            ) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise ConfigError(
+                f"cannot reach Slack at {self.client.base_url} (SLACK_API_URL): {exc}"
             ) from None
         self.bot_user_id = str(auth["user_id"])
         self.bridge.team_id = auth.get("team_id")

@@ -27,6 +27,8 @@ from bridges.slack.files import Files
 
 log = logging.getLogger(__name__)
 
+MEMORY = 5000  # recent posts (status marks) and threads (broadcast) kept in memory
+
 # Errors that mean the thread (or its channel) is no longer there to post into.
 THREAD_GONE = frozenset(
     {"thread_not_found", "message_not_found", "channel_not_found", "is_archived"}
@@ -58,7 +60,8 @@ class SlackChat:
         self._marks: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._mark_locks = [asyncio.Lock() for _ in range(64)]
         # Threads whose next inbound SMS is also shown in the channel (new or reopened).
-        self._broadcast: set[str] = set()
+        # (Bounded: an outbound-only conversation may never get that inbound SMS.)
+        self._broadcast: OrderedDict[str, None] = OrderedDict()
 
     # ---- ChatBridge ----------------------------------------------------------------
 
@@ -77,7 +80,7 @@ class SlackChat:
             ) from None
         ts = resp["ts"]
         ref = ThreadRef(self.platform, resp["channel"], ts, ts, self.team_id)
-        self._broadcast.add(ts)
+        self._broadcast_next(ts)
         if previous is not None:
             link = render.permalink(
                 self.team_url, previous.channel, previous.header_post_id or previous.thread_id
@@ -168,7 +171,7 @@ class SlackChat:
                 await self._react("reactions_remove", channel, ts, old)
             self._marks[key] = emoji
             self._marks.move_to_end(key)
-            while len(self._marks) > 5000:
+            while len(self._marks) > MEMORY:
                 self._marks.popitem(last=False)
 
     async def _react(self, method: str, channel: str, ts: str, name: str) -> bool:
@@ -199,14 +202,19 @@ class SlackChat:
                 kwargs["reply_broadcast"] = True
         resp = await self._post(thread.channel, thread_ts=thread.thread_id, **kwargs)
         if kwargs.get("reply_broadcast"):
-            self._broadcast.discard(thread.thread_id)
+            self._broadcast.pop(thread.thread_id, None)
         return str(resp["ts"])
+
+    def _broadcast_next(self, thread_id: str) -> None:
+        self._broadcast[thread_id] = None
+        while len(self._broadcast) > MEMORY:
+            self._broadcast.popitem(last=False)
 
     async def _after_post(self, thread: ThreadRef, post: render.Post, ts: str) -> None:
         """What follows a post that is already in Slack: never raises for a retry."""
         for message in post.messages:
             if message.event == "reopened":
-                self._broadcast.add(thread.thread_id)
+                self._broadcast_next(thread.thread_id)
             if post.kind == "outbound" and message.status:
                 emoji = render.STATUS_EMOJI.get(message.status)
                 if emoji:

@@ -95,3 +95,20 @@ async def test_everything_declared_is_handled(manifest: dict[str, Any], sx: Slac
     challenge = sp.json_body(sp.url_verification("abc123"))
     status, text = await sp.post_signed(sx.events_url, challenge, "application/json", SECRET)
     assert status == 200 and "abc123" in text
+
+
+async def test_a_bad_token_or_unreachable_slack_is_a_clear_startup_error(
+    tmp_path: Path,
+) -> None:
+    from bot.app import SmsBridge
+    from bot.config import ConfigError, SlackSettings
+    from tests.conftest import free_port, make_settings
+    from tests.standins.slack import SlackStandIn
+
+    async with SlackStandIn(bot_token="xoxb-real") as slack:
+        wrong = SlackSettings("xoxb-wrong", SECRET, api_url=slack.url + "/api/")
+        with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN was refused by Slack: invalid_auth"):
+            await SmsBridge(make_settings(tmp_path, slack=wrong)).start()
+    nowhere = SlackSettings("xoxb-x", SECRET, api_url=f"http://127.0.0.1:{free_port()}/api/")
+    with pytest.raises(ConfigError, match="cannot reach Slack"):
+        await SmsBridge(make_settings(tmp_path, slack=nowhere)).start()

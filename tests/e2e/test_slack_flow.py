@@ -165,12 +165,16 @@ async def test_refusals_are_ephemeral_and_send_nothing(sx: SlackEnv) -> None:
     assert "not a member" in sx.ephemerals_for("U0GINA")[0]
     assert "not a member" in sx.ephemerals_for("U0NOBODY")[0]
     assert all(e["thread_ts"] == header["ts"] for e in sx.slack.ephemerals)
+    assert await sx.command(f"assign @lee {LEAD}", "U0DANA") == "Assigned to Lee."
+    await sx.reply("U0LEE", "Lee here, I can help", header)  # now theirs: allowed
+    await wait_for(lambda: sx.twilio.messages)
+    assert [m["body"] for m in sx.twilio.messages] == ["Lee here, I can help"]
     await sx.sms_in("STOP")
     await wait_for(lambda: "Opted out" in sx.card())
     await sx.reply("U0DANA", "Are you sure?", header)
     await wait_for(lambda: sx.ephemerals_for("U0DANA"))
     assert "opted out" in sx.ephemerals_for("U0DANA")[0]
-    assert sx.twilio.messages == []
+    assert len(sx.twilio.messages) == 1
 
 
 async def test_deleted_thread_opens_a_fresh_one_linking_the_old(sx: SlackEnv) -> None:
