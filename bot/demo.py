@@ -1,9 +1,10 @@
 """`smsbridge demo`: the main job on its embedded defaults. The real web server and
 workers on SQLite in a temp dir; the real twilio and slack_sdk/slack_bolt clients talking
-to loopback Twilio and Slack stand-ins. A scripted lead texts in (signed webhook) and the
-conversation appears as a Slack thread; a reply typed in the thread (signed event) goes
-out as SMS, a note typed there stays in, the status callback marks the reply delivered,
-STOP opts the lead out and a later reply in the thread is refused."""
+to loopback Twilio and Slack stand-ins, and the real discord.py client to a Discord
+stand-in. A scripted lead texts in (signed webhook) and the conversation appears as a
+Slack thread and as a Discord forum post; a reply typed in the Slack thread (signed event)
+goes out as SMS, notes typed in Slack and Discord stay in, the status callback marks the
+reply delivered, STOP opts the lead out and a later reply in the thread is refused."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ AUTH_TOKEN = "demo-auth-token"
 SLACK_BOT_TOKEN = "xoxb-demo"
 SLACK_SECRET = "demo-signing-secret"
 CHANNEL = "C0SALES"
+DISCORD_TOKEN = "discord-demo-token"
+GUILD = "1300000000000000001"
+FORUM = "1200000000000000001"
+DANA_DISCORD = "1100000000000000001"
 
 DEMO_CONFIG = {
     "organizations": {
@@ -32,9 +37,22 @@ DEMO_CONFIG = {
             "help_text": "Acme Roofing: text us anytime. Reply STOP to opt out.",
         }
     },
-    "lines": {LINE: {"organization": "acme", "label": "Sales", "slack_channel": CHANNEL}},
+    "lines": {
+        LINE: {
+            "organization": "acme",
+            "label": "Sales",
+            "slack_channel": CHANNEL,
+            "discord_channel": FORUM,
+        }
+    },
     "members": {
-        "dana": {"organization": "acme", "name": "Dana", "role": "admin", "slack_user": "U0DANA"}
+        "dana": {
+            "organization": "acme",
+            "name": "Dana",
+            "role": "admin",
+            "slack_user": "U0DANA",
+            "discord_user": DANA_DISCORD,
+        }
     },
 }
 
@@ -63,9 +81,16 @@ async def run_demo() -> int:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # the stand-ins live in tests/standins
     from bot.app import Options, SmsBridge
-    from bot.config import Settings, SlackSettings, TwilioSettings, parse_directory
+    from bot.config import (
+        DiscordSettings,
+        Settings,
+        SlackSettings,
+        TwilioSettings,
+        parse_directory,
+    )
     from tests.conftest import free_port
     from tests.standins import slack_payloads as sp
+    from tests.standins.discord import DiscordStandIn
     from tests.standins.slack import SlackStandIn
     from tests.standins.twilio import TwilioStandIn
 
@@ -77,6 +102,11 @@ async def run_demo() -> int:
         await slack.start()
         slack.add_channel(CHANNEL, "sales")
         slack.add_user("U0DANA", "dana", real_name="Dana")
+        discord_api = DiscordStandIn(token=DISCORD_TOKEN)
+        discord_api.add_guild(GUILD, "Acme Roofing")
+        discord_api.add_channel(GUILD, FORUM, "sms-leads", 15)
+        discord_api.add_member(GUILD, DANA_DISCORD, "dana")
+        await discord_api.start()
         port = free_port()
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
@@ -86,12 +116,18 @@ async def run_demo() -> int:
             undo_seconds=1.0,
             twilio=TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, twilio.url),
             slack=SlackSettings(SLACK_BOT_TOKEN, SLACK_SECRET, api_url=slack.url + "/api/"),
+            discord=DiscordSettings(
+                DISCORD_TOKEN, api_url=discord_api.url, gateway_url=discord_api.gateway_url
+            ),
             directory=parse_directory(DEMO_CONFIG),
         )
         app = SmsBridge(settings, Options(worker_kwargs={"poll": 0.05}))
         await app.start()
         say("smsbridge", f"listening on {settings.public_url}")
-        say("smsbridge", f"Twilio stand-in at {twilio.url}, Slack stand-in at {slack.url}")
+        say(
+            "smsbridge",
+            f"stand-ins: Twilio {twilio.url}, Slack {slack.url}, Discord {discord_api.url}",
+        )
         webhook = settings.public_url + "/twilio/sms"
         events = settings.public_url + "/slack/events"
 
@@ -102,6 +138,17 @@ async def run_demo() -> int:
         def marks(ts: str) -> str:
             found = next((m for m in slack.messages[CHANNEL] if m["ts"] == ts), {})
             return " ".join(f":{r['name']}:" for r in found.get("reactions", [])) or "-"
+
+        def tags(thread: dict[str, Any]) -> str:
+            names = {t["id"]: t["name"] for t in discord_api.channels[FORUM]["available_tags"]}
+            return ", ".join(names[t] for t in thread["applied_tags"]) or "-"
+
+        def discord_lead_posts(thread_id: str) -> list[dict[str, Any]]:
+            return [m for m in discord_api.channel_messages(thread_id) if m.get("webhook_id")]
+
+        def discord_marks(thread_id: str, message_id: str) -> str:
+            found = discord_api.messages[thread_id].get(message_id, {})
+            return " ".join(r["emoji"]["name"] for r in found.get("reactions", [])) or "-"
 
         async def type_in_thread(text: str, parent: str) -> dict[str, Any]:
             event = slack.user_message(CHANNEL, "U0DANA", text, thread_ts=parent)
@@ -120,6 +167,13 @@ async def run_demo() -> int:
             header = slack.posts(CHANNEL)[0]
             say("slack", f"#sales: header card “{header['text']}” (thread {header['ts']})")
             say("slack", f"  in the thread, as {first[0]['username']}: “{first[0]['text']}”")
+            dpost = await until(lambda: _first(discord_api.threads_of(FORUM)))
+            lead_post = await until(lambda: _first(discord_lead_posts(dpost["id"])))
+            say("discord", f"#sms-leads: forum post “{dpost['name']}”, tagged {tags(dpost)}")
+            say(
+                "discord",
+                f"  in the post, as {lead_post['author']['username']}: “{lead_post['content']}”",
+            )
 
             reply = await type_in_thread("Sure! Can you send a photo of the damage?", header["ts"])
             await until(lambda: marks(reply["ts"]) != "-")
@@ -130,6 +184,12 @@ async def run_demo() -> int:
             note = await type_in_thread("note: wants the estimate by Friday", header["ts"])
             await until(lambda: marks(note["ts"]) != "-")
             say("slack", f"  the note is marked {marks(note['ts'])} and stays in the team")
+            dnote = await discord_api.message_create(
+                dpost["id"], DANA_DISCORD, "// call after 5pm, they work days"
+            )
+            say("dana", f"types in the Discord post: “{dnote['content']}”")
+            await until(lambda: discord_marks(dpost["id"], dnote["id"]) != "-")
+            say("discord", f"  the note is marked {discord_marks(dpost['id'], dnote['id'])}")
             sent = await until(lambda: _first(twilio.messages))
             say("twilio", f"received {sent['sid'][:10]}… to {sent['to']}: “{sent['body']}”")
             await twilio.send_status_callbacks(sent["sid"], ("sent", "delivered"))
@@ -140,6 +200,11 @@ async def run_demo() -> int:
             await twilio.send_inbound(webhook, from_=LEAD, to=LINE, body="STOP")
             await until(lambda: "Opted out" in str(slack.posts(CHANNEL)[0].get("blocks")))
             say("slack", "  the header card now says: 🚫 Opted out (STOP)")
+            await until(lambda: "Opted out" in tags(discord_api.channels[dpost["id"]]))
+            say(
+                "discord",
+                f"  the forum post is now tagged {tags(discord_api.channels[dpost['id']])}",
+            )
             await type_in_thread("Just checking in!", header["ts"])
             refusal = await until(lambda: _first(slack.ephemerals))
             say("slack", f"  only Dana sees: “{refusal['text']}”")
@@ -150,9 +215,23 @@ async def run_demo() -> int:
                 )
                 text = post.get("text", "").replace("\n", " ⏎ ")
                 say("slack", f"  {who:<14} {text}  {marks(post['ts'])}")
+            await until(
+                lambda: any(
+                    "Opted out" in m["content"] for m in discord_api.channel_messages(dpost["id"])
+                )
+            )
+            say("discord", "the forum post now reads:")
+            for message in sorted(
+                discord_api.channel_messages(dpost["id"]), key=lambda m: int(m["id"])
+            ):
+                embed = (message.get("embeds") or [{}])[0]
+                text = message["content"] or embed.get("title") or embed.get("description", "")
+                text = text.replace("\n", " ⏎ ")
+                who = message["author"]["username"]
+                say("discord", f"  {who:<14} {text}  {discord_marks(dpost['id'], message['id'])}")
             say(
                 "twilio",
-                f"{len(twilio.messages)} SMS sent in all; the note and the late reply stayed in",
+                f"{len(twilio.messages)} SMS sent in all; the notes and the late reply stayed in",
             )
             if len(twilio.messages) != 1:
                 say("error", "expected exactly one SMS")
@@ -160,6 +239,7 @@ async def run_demo() -> int:
         finally:
             await app.stop()
             await slack.stop()
+            await discord_api.stop()
             await twilio.stop()
     say("demo", "done")
     return 0

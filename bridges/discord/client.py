@@ -33,6 +33,8 @@ class BridgeClient(discord.Client):
     def __init__(
         self, core: Core, routed: frozenset[int], *, guild_ready_timeout: float = 2.0
     ) -> None:
+        # The bridge has no voice: no start-up warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # Longer rate-limit waits come back as RetryLater: the delivery worker reschedules
         # instead of holding a worker slot.
         super().__init__(
