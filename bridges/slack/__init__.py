@@ -22,7 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
 from bot.core import Core
-from bot.services.access import first_time
+from bot.services.access import conversation_for_thread, first_time
+from bot.types import ChatRef
 from bridges.slack import actions, listeners
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
@@ -137,6 +138,11 @@ class SlackPlugin:
         if not event_id:
             return True
         return await self.core.run(lambda s: first_time(s, "slack", f"event:{event_id}"))
+
+    async def mirrored(self, where: ChatRef) -> bool:
+        """Whether a thread mirrors a conversation."""
+        async with self.core.db.session() as session:
+            return await conversation_for_thread(session, where) is not None
 
     async def ephemeral(
         self,

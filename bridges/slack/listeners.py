@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import CommandError, parse_command
 from bot.services import chat_events, commands, drafts, queries
-from bot.types import Actor, ChatRef, ChatReply, Outcome
+from bot.types import Actor, ChatRef, ChatReply, OutboundFile, Outcome
 from bridges.slack import render, views
 from bridges.slack.files import FileRefused
 
@@ -162,12 +162,17 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
     if user is None or thread_ts is None or plugin.mention in text:
         return  # a mention is a command for the bot (app_mention), never an SMS
     channel, ts = event["channel"], event["ts"]
-    try:
-        files = await plugin.files.download(event.get("files") or [])
-    except FileRefused as exc:
-        await plugin.ephemeral(channel, user, str(exc), thread_ts=thread_ts)
-        return
     where = ChatRef("slack", channel, thread_ts, ts, event.get("team"))
+    files: tuple[OutboundFile, ...] = ()
+    if event.get("files"):
+        # Fetch files only for our threads: other threads in the channel are not ours.
+        if not await plugin.mirrored(where):
+            return
+        try:
+            files = await plugin.files.download(event["files"])
+        except FileRefused as exc:
+            await plugin.ephemeral(channel, user, str(exc), thread_ts=thread_ts)
+            return
     reply = ChatReply(
         Actor("slack", user), where, render.from_slack(text), f"{channel}:{ts}", files
     )

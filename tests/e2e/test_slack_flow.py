@@ -278,3 +278,17 @@ async def test_unknown_outcome_is_marked_and_offers_retry(sx: SlackEnv) -> None:
     await wait_for(lambda: any("Not sure the SMS" in t for t in sx.texts(header)))
     notice = next(m for m in sx.thread(header) if "Not sure" in m.get("text", ""))
     assert notice["blocks"][-1]["elements"][0]["action_id"] == "sms_retry"
+
+
+async def test_files_in_other_threads_are_left_alone(sx: SlackEnv) -> None:
+    await sx.sms_in("Hello?")
+    header = await sx.header()
+    chatter = sx.slack.user_message(SALES, "U0SAM", "lunch?")
+    video = sx.slack.add_file(b"x" * (6 << 20), "big.mov", user="U0SAM", mimetype="video/mp4")
+    await sx.reply("U0SAM", "too big", chatter, files=[video])  # someone else's thread
+    await sx.reply("U0SAM", "too big", header, files=[video])
+    await wait_for(lambda: sx.ephemerals_for("U0SAM"))
+    [refusal] = sx.ephemerals_for("U0SAM")
+    assert "big.mov is 6.0 MB" in refusal and sx.slack.ephemerals[0]["thread_ts"] == header["ts"]
+    assert not sx.slack.calls("/files-pri/")  # nothing was fetched
+    assert sx.twilio.messages == []
