@@ -262,3 +262,34 @@ async def test_retry_button_under_a_failed_sms_sends_it_once_more(
     await answered(discord_api, again)
     assert "Already" in followup_text(discord_api, again)
     assert len(twilio.messages) == 2
+
+
+async def test_replayed_interaction_runs_once_and_note_and_tag_options_arrive(
+    dbridge: SmsBridge, discord_api: DiscordStandIn, twilio: TwilioStandIn
+) -> None:
+    thread = await opened(dbridge, discord_api, twilio)
+    new = await discord_api.command_interaction(
+        FORUM, DANA, "new", {"phone": "+14155550199", "text": "Hi from Acme"}
+    )
+    await answered(discord_api, new)
+    await wait_for(lambda: twilio.messages)
+    # The same INTERACTION_CREATE again (a gateway replay): Discord refuses a second
+    # acknowledgement, so the command does not run again.
+    await discord_api.dispatch("INTERACTION_CREATE", new)
+    await wait_for(lambda: len(discord_api.calls(f"/interactions/{new['id']}/", "POST")) == 2)
+    note = await discord_api.command_interaction(
+        thread["id"], SAM, "note", {"text": "Prefers texts after 5pm"}
+    )
+    await answered(discord_api, note)
+    tag = await discord_api.command_interaction(
+        thread["id"], SAM, "tag", {"action": "add", "name": "Hot-Lead"}
+    )
+    await answered(discord_api, tag)
+    assert followup_text(discord_api, tag) == "Tags: hot-lead"
+    await wait_for(lambda: header_field(header(discord_api, thread), "Tags") == "hot-lead")
+    await wait_for(
+        lambda: any(
+            "Prefers texts after 5pm" in m["content"] for m in posts(discord_api, thread["id"])
+        )
+    )
+    assert len(twilio.messages) == 1
