@@ -17,6 +17,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import CommandError, parse_command
+from bot.ports import Rejected, RetryLater, ThreadGone
 from bot.services import chat_events, commands, drafts, queries
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile, Outcome
 from bridges.slack import render, views
@@ -182,11 +183,20 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
     if not outcome.ok:
         await plugin.ephemeral(channel, user, outcome.text, thread_ts=thread_ts)
     elif "send_at" in outcome.data:
-        await plugin.bridge.mark(channel, ts, render.STATUS_EMOJI["pending"], only_first=True)
+        await _mark(plugin, channel, ts, render.STATUS_EMOJI["pending"])
         if outcome.data.get("held"):
             await plugin.ephemeral(channel, user, outcome.text, thread_ts=thread_ts)
     else:
-        await plugin.bridge.mark(channel, ts, render.NOTE_EMOJI, only_first=True)
+        await _mark(plugin, channel, ts, render.NOTE_EMOJI)
+
+
+async def _mark(plugin: SlackPlugin, channel: str, ts: str, emoji: str) -> None:
+    """The first mark on a teammate's own post; the work is done, so a failure to show
+    it is only logged (the worker's later status marks try again)."""
+    try:
+        await plugin.bridge.mark(channel, ts, emoji, only_first=True)
+    except (RetryLater, Rejected, ThreadGone) as exc:
+        log.warning("slack: could not mark a reply: %s", exc)
 
 
 async def _edited(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, Any]) -> None:
