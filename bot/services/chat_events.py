@@ -93,6 +93,8 @@ async def message_deleted(core: Core, where: ChatRef) -> Outcome | None:
         message = await message_for_post(session, where)
         if message is None or message.kind != "sms" or message.direction != "out":
             return None
+        if message.status == "canceled":
+            return None  # a replayed delete: already done
         if message.status != "pending":
             return Outcome.refused(
                 "That reply was deleted in chat, but the SMS had already gone out."
