@@ -4,7 +4,8 @@ to loopback Twilio and Slack stand-ins, and the real discord.py client to a Disc
 stand-in. A scripted lead texts in (signed webhook) and the conversation appears as a
 Slack thread and as a Discord forum post; a reply typed in the Slack thread (signed event)
 goes out as SMS, notes typed in Slack and Discord stay in, the status callback marks the
-reply delivered, STOP opts the lead out and a later reply in the thread is refused."""
+reply delivered, an AI draft is requested in Discord (loopback OpenAI stand-in), edited and
+sent, STOP opts the lead out and a later reply in the thread is refused."""
 
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ async def run_demo() -> int:
         sys.path.insert(0, str(REPO))  # the stand-ins live in tests/standins
     from bot.app import Options, SmsBridge
     from bot.config import (
+        AiSettings,
         DiscordSettings,
         Settings,
         SlackSettings,
@@ -89,8 +91,10 @@ async def run_demo() -> int:
         parse_directory,
     )
     from tests.conftest import free_port
+    from tests.discord_fixtures import answered, custom_ids
     from tests.standins import slack_payloads as sp
     from tests.standins.discord import DiscordStandIn
+    from tests.standins.openai import OpenAIStandIn
     from tests.standins.slack import SlackStandIn
     from tests.standins.twilio import TwilioStandIn
 
@@ -107,6 +111,9 @@ async def run_demo() -> int:
         discord_api.add_channel(GUILD, FORUM, "sms-leads", 15)
         discord_api.add_member(GUILD, DANA_DISCORD, "dana")
         await discord_api.start()
+        openai_api = OpenAIStandIn(api_key="sk-demo")
+        openai_api.reply = "Hi! Thanks for the photo. We can come Tuesday at 9 for a free estimate."
+        await openai_api.start()
         port = free_port()
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
@@ -119,6 +126,7 @@ async def run_demo() -> int:
             discord=DiscordSettings(
                 DISCORD_TOKEN, api_url=discord_api.url, gateway_url=discord_api.gateway_url
             ),
+            ai=AiSettings("sk-demo", openai_api.url + "/v1", "gpt-4o-mini", timeout=5.0),
             directory=parse_directory(DEMO_CONFIG),
         )
         app = SmsBridge(settings, Options(worker_kwargs={"poll": 0.05}))
@@ -126,7 +134,8 @@ async def run_demo() -> int:
         say("smsbridge", f"listening on {settings.public_url}")
         say(
             "smsbridge",
-            f"stand-ins: Twilio {twilio.url}, Slack {slack.url}, Discord {discord_api.url}",
+            f"stand-ins: Twilio {twilio.url}, Slack {slack.url}, Discord {discord_api.url}, "
+            f"OpenAI {openai_api.url}",
         )
         webhook = settings.public_url + "/twilio/sms"
         events = settings.public_url + "/slack/events"
@@ -149,6 +158,37 @@ async def run_demo() -> int:
         def discord_marks(thread_id: str, message_id: str) -> str:
             found = discord_api.messages[thread_id].get(message_id, {})
             return " ".join(r["emoji"]["name"] for r in found.get("reactions", [])) or "-"
+
+        async def draft_edit_send(thread_id: str) -> None:
+            ask = await discord_api.command_interaction(
+                thread_id, DANA_DISCORD, "draft", {"instructions": "offer Tuesday morning"}
+            )
+            say("dana", "runs /sms draft offer Tuesday morning in the Discord post")
+            await answered(discord_api, ask)
+            card = discord_api.interactions[ask["id"]].followups[-1]
+            draft = card["embeds"][0]
+            say("discord", f"  only Dana sees the draft: “{draft['description']}”")
+            request = openai_api.calls("/chat/completions")[-1].json
+            prompt = " ".join(str(m["content"]) for m in request["messages"])
+            say(
+                "openai",
+                f"  prompt built from our database: {len(request['messages'])} messages, "
+                f"history and notes included: {'wants the estimate by Friday' in prompt}",
+            )
+            edit = next(c for c in custom_ids(card) if c.startswith("smsbridge:draftedit:"))
+            click = await discord_api.component_interaction(
+                thread_id, DANA_DISCORD, edit, message=card
+            )
+            modal = (await until(lambda: discord_api.interaction_responses(click["id"])))[0]
+            field = modal["data"]["components"][0]["components"][0]
+            edited = "Hi! Thanks for the photo. Tuesday at 9 works for a free estimate. - Dana"
+            submit = await discord_api.modal_interaction(
+                thread_id, DANA_DISCORD, modal["data"]["custom_id"], {field["custom_id"]: edited}
+            )
+            say("dana", f"  clicks Edit, changes it and sends: “{edited}”")
+            await answered(discord_api, submit)
+            sent = await until(lambda: twilio.messages[1:])
+            say("twilio", f"received the AI-assisted reply: “{sent[0]['body']}”")
 
         async def type_in_thread(text: str, parent: str) -> dict[str, Any]:
             event = slack.user_message(CHANNEL, "U0DANA", text, thread_ts=parent)
@@ -196,6 +236,8 @@ async def run_demo() -> int:
             await until(lambda: marks(reply["ts"]) == ":white_check_mark:")
             say("slack", f"  status callbacks: the reply is marked {marks(reply['ts'])}")
 
+            await draft_edit_send(dpost["id"])
+
             say("lead", "texts: “STOP”")
             await twilio.send_inbound(webhook, from_=LEAD, to=LINE, body="STOP")
             await until(lambda: "Opted out" in str(slack.posts(CHANNEL)[0].get("blocks")))
@@ -233,13 +275,14 @@ async def run_demo() -> int:
                 "twilio",
                 f"{len(twilio.messages)} SMS sent in all; the notes and the late reply stayed in",
             )
-            if len(twilio.messages) != 1:
-                say("error", "expected exactly one SMS")
+            if len(twilio.messages) != 2:
+                say("error", "expected exactly two SMS")
                 return 1
         finally:
             await app.stop()
             await slack.stop()
             await discord_api.stop()
+            await openai_api.stop()
             await twilio.stop()
     say("demo", "done")
     return 0
