@@ -24,7 +24,7 @@ from bot.config import ConfigError, Settings
 from bot.core import Core
 from bot.services.access import conversation_for_thread, first_time
 from bot.types import ChatRef
-from bridges.slack import actions, listeners
+from bridges.slack import actions, listeners, render
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
 
@@ -58,6 +58,7 @@ class SlackPlugin:
             process_before_response=False,
         )
         self.bot_user_id = ""
+        self._names: dict[str, str] = {}
         self._socket: AsyncSocketModeHandler | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         listeners.register(self.app, self)
@@ -138,6 +139,21 @@ class SlackPlugin:
         if not event_id:
             return True
         return await self.core.run(lambda s: first_time(s, "slack", f"event:{event_id}"))
+
+    async def plain_text(self, text: str) -> str:
+        """Slack markup as SMS text; user mentions become the person's name (a lead
+        cannot read `<@U0DANA>`). Names are looked up once and kept."""
+        wanted = {m.group(1) for m in render.USER_MENTION.finditer(text) if not m.group(2)}
+        for user_id in wanted - set(self._names):
+            try:
+                info = (await self.client.users_info(user=user_id))["user"]
+                profile = info.get("profile") or {}
+                self._names[user_id] = (
+                    profile.get("display_name") or info.get("real_name") or info.get("name", "")
+                )
+            except SlackApiError:
+                self._names[user_id] = ""
+        return render.from_slack(text, self._names)
 
     async def mirrored(self, where: ChatRef) -> bool:
         """Whether a thread mirrors a conversation."""

@@ -175,7 +175,7 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
             await plugin.ephemeral(channel, user, str(exc), thread_ts=thread_ts)
             return
     reply = ChatReply(
-        Actor("slack", user), where, render.from_slack(text), f"{channel}:{ts}", files
+        Actor("slack", user), where, await plugin.plain_text(text), f"{channel}:{ts}", files
     )
     outcome = await chat_events.thread_message(plugin.core, reply)
     if outcome is None:
@@ -211,7 +211,9 @@ async def _edited(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, An
     if not await plugin.first_event(body):
         return
     where = ChatRef("slack", event["channel"], thread_ts, message["ts"])
-    outcome = await chat_events.message_edited(plugin.core, where, render.from_slack(new_text))
+    outcome = await chat_events.message_edited(
+        plugin.core, where, await plugin.plain_text(new_text)
+    )
     if outcome is not None:
         await plugin.ephemeral(event["channel"], user, outcome.text, thread_ts=thread_ts)
 

@@ -51,6 +51,7 @@ MAX_SECTION = 2900  # Slack refuses section text over 3000 characters
 _LINK = re.compile(r"<((?:https?|mailto|tel):[^|>]*)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^>]*)>")
+USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 def escape(text: str) -> str:
@@ -58,9 +59,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def from_slack(text: str) -> str:
+def from_slack(text: str, names: dict[str, str] | None = None) -> str:
     """What a person typed in Slack, as plain text to send by SMS: links lose their
-    angle brackets, special mentions their markup, entities are decoded."""
+    angle brackets, user and special mentions their markup (a user becomes @name, from
+    `names` by id), entities are decoded."""
+
+    def user(m: re.Match[str]) -> str:
+        return "@" + (m.group(2) or (names or {}).get(m.group(1)) or "teammate")
 
     def link(m: re.Match[str]) -> str:
         target, label = m.group(1), m.group(2)
@@ -69,6 +74,7 @@ def from_slack(text: str) -> str:
         return target
 
     text = _LINK.sub(link, text)
+    text = USER_MENTION.sub(user, text)
     text = _SPECIAL.sub(r"@\1", text)
     text = _CHANNEL.sub(r"#\1", text)
     return html.unescape(text)

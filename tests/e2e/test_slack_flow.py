@@ -59,6 +59,15 @@ async def test_thread_reply_goes_out_as_sms_and_is_marked(sx: SlackEnv) -> None:
     assert all("Acme" not in (m.get("text") or "") for m in sx.slack.posts(SALES))
 
 
+async def test_mentions_of_teammates_reach_the_lead_as_names(sx: SlackEnv) -> None:
+    sx.slack.users["U0SAM"]["profile"]["display_name"] = "Sam"
+    await sx.sms_in("Who will come?")
+    header = await sx.header()
+    await sx.reply("U0DANA", "<@U0SAM> will come, or <@U0LEE|lee> <https://acme.test|site>", header)
+    await wait_for(lambda: sx.twilio.messages)
+    assert sx.twilio.messages[0]["body"] == "@Sam will come, or @lee https://acme.test"
+
+
 async def test_notes_never_reach_twilio(sx: SlackEnv) -> None:
     await sx.sms_in("Hello?")
     header = await sx.header()
@@ -273,8 +282,8 @@ async def test_unknown_outcome_is_marked_and_offers_retry(sx: SlackEnv) -> None:
     header = await sx.header()
     sx.twilio.fail_next(drop=True, path_contains="/Messages.json")
     reply = await sx.reply("U0DANA", "Are you there?", header)
-    await wait_for(lambda: "grey_question" in sx.reactions(reply["ts"]))
-    assert sx.reactions(reply["ts"]) == ["grey_question"]
+    # the new mark goes on before the old one comes off
+    await wait_for(lambda: sx.reactions(reply["ts"]) == ["grey_question"])
     await wait_for(lambda: any("Not sure the SMS" in t for t in sx.texts(header)))
     notice = next(m for m in sx.thread(header) if "Not sure" in m.get("text", ""))
     assert notice["blocks"][-1]["elements"][0]["action_id"] == "sms_retry"
