@@ -23,6 +23,7 @@ METHOD_SCOPES = {
     "files_upload_v2": "files:write",
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",
+    "users_info": "users:read",
 }
 NO_SCOPE = {"auth_test", "views_open", "views_publish"}
 EVENT_SCOPES = {
