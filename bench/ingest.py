@@ -43,8 +43,13 @@ CONCURRENCY = 64
 LEADS = 2_000
 
 
-def signed_requests(public_url: str, count: int, seed: str) -> list[tuple[str, str]]:
+def signed_requests(
+    public_url: str, count: int, seed: str, senders: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """(form body, X-Twilio-Signature) of `count` inbound SMS with distinct MessageSids,
+    from `senders` in turn (default: 2,000 leads)."""
     url = public_url + "/twilio/sms"
+    senders = senders or [f"+1415555{i:04d}" for i in range(LEADS)]
     validator = RequestValidator(AUTH_TOKEN)
     out = []
     for i in range(count):
@@ -54,7 +59,7 @@ def signed_requests(public_url: str, count: int, seed: str) -> list[tuple[str, s
             "SmsMessageSid": sid,
             "SmsSid": sid,
             "AccountSid": ACCOUNT_SID,
-            "From": f"+1415555{i % LEADS:04d}",
+            "From": senders[i % len(senders)],
             "To": LINE,
             "Body": f"Hi! Is Tuesday at 9 still OK for the estimate? ({i})",
             "NumMedia": "0",

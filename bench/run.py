@@ -13,6 +13,7 @@ from bench.common import machine, stamp
 
 BENCHMARKS = {
     "ingest": "bench.ingest",
+    "size": "bench.size",
 }
 
 

@@ -134,6 +134,17 @@ class Conversation(Base):
         UniqueConstraint("line_id", "lead_id"),
         Index("ix_conversations_inbox", "organization_id", "status", "last_message_at"),
         Index("ix_conversations_assignee", "assignee_id", "status", "last_message_at"),
+        # The `all` inbox and search order an organization's conversations by recency.
+        Index("ix_conversations_recent", "organization_id", "last_message_at"),
+        # Inbox counts (App Home, `/sms inbox`) read only this index, never the table.
+        Index(
+            "ix_conversations_counts",
+            "organization_id",
+            "status",
+            "assignee_id",
+            "unread_count",
+            "needs_response",
+        ),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))

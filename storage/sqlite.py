@@ -38,12 +38,29 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+class _RunAtOnce:
+    """Stands in for aiosqlite's queue to its thread: SQLAlchemy's adapter hands some
+    calls (setting isolation_level) straight to that queue."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:  # handed to the awaiting side, as aiosqlite does
+            if future is not None:
+                future.set_exception(exc)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
 class InlineConnection(aiosqlite.Connection):
     """An aiosqlite.Connection whose calls run at once on the calling thread."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], busy_seconds: float) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self.busy_seconds = busy_seconds
+        self._tx = _RunAtOnce()  # type: ignore[assignment]
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:

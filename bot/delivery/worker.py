@@ -96,7 +96,11 @@ class Worker:
         now = self.core.now()
         async with self.core.db.session() as session, session.begin():
             query = select(Delivery).where(
-                Delivery.status == "running", Delivery.lane.in_(list(self.handlers))
+                Delivery.status == "running",
+                # Always true for a running row; gives the planner a range on
+                # ix_deliveries_due, so it never scans a long history (test_scale_indexes).
+                Delivery.run_at <= now,
+                Delivery.lane.in_(list(self.handlers)),
             )
             if not all_running:
                 query = query.where(Delivery.lease_until < now)
@@ -158,7 +162,9 @@ class Worker:
         query = (
             select(Delivery)
             .where(Delivery.status == "pending", Delivery.run_at <= now, ~blocked)
-            .order_by(Delivery.id)
+            # Oldest due first, in ix_deliveries_due order: ordering by id alone let
+            # SQLite's planner scan every delivery ever made (test_scale_indexes).
+            .order_by(Delivery.run_at, Delivery.id)
             .limit(limit)
         )
         return query.where(Delivery.lane.in_(list(self.handlers)))

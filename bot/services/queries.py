@@ -99,7 +99,11 @@ async def search(
     query = (
         select(Conversation)
         .join(Lead, Lead.id == Conversation.lead_id)
-        .where(Conversation.organization_id == organization_id)
+        # Both, though equal: the lead's lets a phone search use uq (organization, phone).
+        .where(
+            Conversation.organization_id == organization_id,
+            Lead.organization_id == organization_id,
+        )
     )
     text = text.strip()
     if looks_like_phone(text):

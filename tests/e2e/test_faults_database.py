@@ -188,3 +188,26 @@ async def test_disk_full_mid_transaction_answers_503_and_rolls_back(
     assert after["leads"] == before["leads"] + 1
     assert after["messages"] == before["messages"] + 1
     assert after["media"] == before["media"] + 1
+
+
+async def test_inline_sqlite_supports_autocommit_and_reports_errors(tmp_path: Path) -> None:
+    """The event-loop SQLite connection (storage/sqlite.py) also serves SQLAlchemy's
+    isolation-level switch (VACUUM/ANALYZE need autocommit) and surfaces SQL errors."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from storage.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    try:
+        await db.create_all()
+        async with db.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("VACUUM"))
+            await auto.execute(text("ANALYZE"))
+        async with db.engine.connect() as conn:
+            with pytest.raises(OperationalError):
+                await conn.execute(text("SELECT * FROM no_such_table"))
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await db.dispose()

@@ -1,0 +1,166 @@
+"""The `/sms inbox` queries (bot.services.queries.inbox / inbox_counts / search) and the
+delivery worker's queries use indexes, on SQLite (EXPLAIN QUERY PLAN) and on PostgreSQL
+(EXPLAIN) when SMSBRIDGE_TEST_POSTGRES_URL is set. The database is built by the
+migrations (so they carry the indexes) and bulk-loaded as bench/dataset.py does, then
+analyzed; every statement those calls run is captured and explained: no full scan of a
+large table (conversations, leads, messages, threads, deliveries) may appear."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench.dataset import Loaded, lead_phone_of, load
+from bot.config import Settings
+from bot.core import Core
+from bot.delivery.worker import Result, Worker
+from bot.services.queries import FILTERS, inbox, inbox_counts, search
+from storage.db import Database
+from storage.models import Base, Delivery, Member
+
+BIG = ("conversations", "leads", "messages", "threads", "deliveries", "chat_posts")
+PG_URL = os.environ.get("SMSBRIDGE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def loaded(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Database, Loaded]]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}")
+        await db.upgrade()
+        data = await load(db, conversations=4_000, messages_per=3)
+        yield db, data
+        await db.dispose()
+        return
+    if not PG_URL:
+        pytest.skip("SMSBRIDGE_TEST_POSTGRES_URL is not set")
+    name = f"smsbridge_plans_{uuid.uuid4().hex[:10]}"
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    db = Database(PG_URL.rsplit("/", 1)[0] + "/" + name)
+    try:
+        await db.upgrade()
+        data = await load(db, conversations=20_000, messages_per=3)
+        yield db, data
+    finally:
+        await db.dispose()
+        conn = await asyncpg.connect(dsn)
+        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def captured(db: Database, calls: Callable[[], Awaitable[Any]]) -> list[tuple[str, Any]]:
+    """The distinct SELECT statements (with parameters) that `calls` runs."""
+    seen: dict[str, Any] = {}
+
+    def record(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.setdefault(statement, params)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await calls()
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    return list(seen.items())
+
+
+async def plans(db: Database, statements: list[tuple[str, Any]]) -> dict[str, str]:
+    out = {}
+    async with db.engine.connect() as conn:
+        for sql, params in statements:
+            prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
+            rows = (await conn.exec_driver_sql(prefix + sql, params)).all()
+            out[sql] = "\n".join(str(row[-1]) for row in rows)
+    return out
+
+
+def full_scans(plan: str, sqlite: bool) -> list[str]:
+    tables = "|".join(BIG)
+    pattern = rf"^\s*SCAN ({tables})\b" if sqlite else rf"Seq Scan on ({tables})\b"
+    return [line for line in plan.splitlines() if re.search(pattern, line)]
+
+
+def assert_indexed(db: Database, found: dict[str, str]) -> None:
+    assert found, "no statement was captured"
+    for sql, plan in found.items():
+        scans = full_scans(plan, db.is_sqlite)
+        assert not scans, f"full scan in\n{sql}\n--- plan ---\n{plan}"
+
+
+async def test_inbox_queries_use_indexes(loaded: tuple[Database, Loaded]) -> None:
+    db, data = loaded
+
+    async def calls() -> None:
+        async with db.session() as s:
+            member = await s.get(Member, data.member_id)
+            for filter_ in FILTERS:
+                total, items = await inbox(s, data.organization_id, filter_, member)
+                assert items and total >= len(items), filter_
+            counts = await inbox_counts(s, data.organization_id, member)
+            assert counts["open"] > counts["unread"] > 0
+            # A bulk lead of the bench organization (conversation 10: 10 % 10 < 4).
+            assert await search(s, data.organization_id, lead_phone_of(10))
+
+    found = await plans(db, await captured(db, calls))
+    assert_indexed(db, found)
+    counts = [p for sql, p in found.items() if "count(*)" in sql.lower()]
+    assert len(counts) >= 6
+    for plan in counts:
+        if db.is_sqlite:
+            assert "COVERING INDEX" in plan, plan
+        else:
+            assert re.search(r"Index (Only )?Scan|Bitmap Index Scan", plan), plan
+    pages = [p for sql, p in found.items() if "LIMIT" in sql and "conversations.id" in sql]
+    assert pages
+    for plan in pages:
+        assert "TEMP B-TREE" not in plan, f"the inbox page is sorted, not read in order:\n{plan}"
+
+
+class _Idle:
+    batch = 10
+
+    async def run(self, deliveries: list[Delivery]) -> Result:
+        return Result()
+
+    async def lost(self, session: AsyncSession, delivery: Delivery) -> None: ...
+
+    async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None: ...
+
+
+async def test_delivery_worker_queries_use_indexes(loaded: tuple[Database, Loaded]) -> None:
+    """A million finished deliveries must not slow the claim down: it reads the index."""
+    db, _ = loaded
+    worker = Worker(Core(db, Settings(database_url=db.url)), {"slack": _Idle(), "sms": _Idle()})
+
+    async def calls() -> None:
+        assert await worker._claim(16) == []
+        await worker._next_wait()
+        await worker.recover(all_running=False)
+
+    assert_indexed(db, await plans(db, await captured(db, calls)))
+
+
+async def test_migrations_match_the_models(loaded: tuple[Database, Loaded]) -> None:
+    db, _ = loaded
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+        )
+    assert diff == [], f"models and migrations differ: {diff}"
+    async with db.session() as s:
+        assert await s.scalar(select(Member.id).limit(1)) is not None
