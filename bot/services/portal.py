@@ -106,14 +106,17 @@ class Portal:
             self.session, self.platforms, self.conversation, now=self.core.now()
         )
 
-    def notice(self, text: str, **kw: object) -> None:
+    def notice(
+        self, text: str, *, message_id: int | None = None, actions: list[str] | None = None
+    ) -> None:
         queue.notice(
             self.session,
             self.platforms,
             self.conversation,
             text,
             now=self.core.now(),
-            **kw,  # type: ignore[arg-type]
+            message_id=message_id,
+            actions=actions,
         )
 
     def mark_read(self) -> None:
