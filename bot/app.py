@@ -112,7 +112,8 @@ class SmsBridge:
                 handlers["sms"] = SmsSender(
                     core, self.gateway, segments_per_second=settings.sms_per_second
                 )
-            self.worker = Worker(core, handlers, **self.options.worker_kwargs)
+            kwargs = {"lease": settings.lease_seconds, **self.options.worker_kwargs}
+            self.worker = Worker(core, handlers, **kwargs)
             await self.worker.recover(all_running=self.db.is_sqlite)
             self.worker.start()
 

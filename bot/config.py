@@ -103,6 +103,9 @@ class Settings:
     port: int = 8080
     undo_seconds: float = 5.0
     sms_per_second: float = 1.0  # per line: long codes send about one segment a second
+    # How long a process may hold a delivery before the others take it over (it renews
+    # the lease while it works; a dead process stops renewing).
+    lease_seconds: float = 120.0
     twilio: TwilioSettings | None = None
     slack: SlackSettings | None = None
     discord: DiscordSettings | None = None
@@ -207,6 +210,16 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_SMS_PER_SECOND must be a number > 0, got {rate_text!r}"
         ) from None
 
+    lease_text = get("SMSBRIDGE_LEASE_SECONDS") or "120"
+    try:
+        lease = float(lease_text)
+        if lease < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"SMSBRIDGE_LEASE_SECONDS must be a number of seconds ≥ 1, got {lease_text!r}"
+        ) from None
+
     public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"SMSBRIDGE_PUBLIC_URL must start with http:// or https://: {public_url}")
@@ -232,6 +245,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         port=port,
         undo_seconds=undo,
         sms_per_second=sms_rate,
+        lease_seconds=lease,
         twilio=twilio,
         slack=slack,
         discord=discord,

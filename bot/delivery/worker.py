@@ -2,14 +2,18 @@
 
 A delivery runs only when it is the oldest unfinished one of its (conversation, lane):
 order per conversation holds in each direction, across restarts and across processes.
-Claiming is a conditional UPDATE (pending -> running with a lease), so several processes
-on one PostgreSQL database share the work without taking the same row twice."""
+Claiming is a conditional UPDATE (pending -> running with a lease) of heads selected
+FOR UPDATE SKIP LOCKED, so several processes on one PostgreSQL database share the work
+without taking the same row twice or waiting on each other. A process renews the lease
+of what it runs; the rows of one that died expire and are taken over by the others."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -74,7 +78,9 @@ class Worker:
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease)
         self.poll = poll
-        self.name = f"w-{uuid.uuid4().hex[:10]}"
+        # Who holds a running row: host and pid say which process to look at.
+        self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.renew_every = lease / 3
         self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -118,8 +124,27 @@ class Worker:
             self.core.wake()
         return len(rows)
 
+    async def renew(self) -> int:
+        """Extend the lease of what this process is running, so that only the rows of a
+        process that stopped renewing (it died) expire and are taken over."""
+        if not self._running:
+            return 0
+        now = self.core.now()
+        async with self.core.db.session() as session, session.begin():
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.status == "running",
+                    Delivery.run_at <= now,
+                    Delivery.worker == self.name,
+                )
+                .values(lease_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def _loop(self) -> None:
-        last_recovery = self.core.now()
+        last_recovery = last_renewal = self.core.now()
         while not self._stopping:
             try:
                 free = self.concurrency - len(self._running)
@@ -128,11 +153,15 @@ class Worker:
                     task = asyncio.create_task(self._run(batch))
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
+                if (self.core.now() - last_renewal).total_seconds() > self.renew_every:
+                    last_renewal = self.core.now()
+                    await self.renew()
                 if self.core.now() - last_recovery > self.lease / 2:
                     last_recovery = self.core.now()
                     await self.recover(all_running=False)
                 if not claimed or free <= len(claimed):
-                    await self.core.wait_for_work(await self._next_wait())
+                    wait = min(await self._next_wait(), self.renew_every)
+                    await self.core.wait_for_work(wait)
             except Exception:
                 log.exception("delivery worker loop error; continuing")
                 await asyncio.sleep(self.poll)
@@ -166,6 +195,9 @@ class Worker:
             # SQLite's planner scan every delivery ever made (test_scale_indexes).
             .order_by(Delivery.run_at, Delivery.id)
             .limit(limit)
+            # PostgreSQL: heads another process is claiming right now are skipped, not
+            # waited for (the conditional UPDATE in _take still guards every claim).
+            .with_for_update(skip_locked=True, of=Delivery)
         )
         return query.where(Delivery.lane.in_(list(self.handlers)))
 

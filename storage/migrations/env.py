@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import Base
@@ -24,6 +25,11 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 async def _online() -> None:
     engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
     async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several processes start at once on one database: one migrates, the others
+            # wait, then find it done. The lock is the session's, released on disconnect.
+            await conn.execute(text("SELECT pg_advisory_lock(hashtext('smsbridge-migrations'))"))
+            await conn.commit()
         await conn.run_sync(_run)
         await conn.commit()
     await engine.dispose()
