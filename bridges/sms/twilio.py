@@ -144,7 +144,13 @@ class TwilioGateway:
             raise Rejected(
                 exc.msg or f"Twilio error {exc.code}", str(exc.code or exc.status)
             ) from None
-        return SentSms(message.sid or "", str(message.status or "queued"))
+        except (ValueError, KeyError, TypeError) as exc:
+            # A 2xx whose body cannot be read (a proxy's page, a cut JSON): Twilio took
+            # the request, so the SMS may be out. Never send it again blindly.
+            raise OutcomeUnknown(f"Twilio's answer could not be read: {exc!r}") from exc
+        if not message.sid:
+            raise OutcomeUnknown("Twilio's answer carried no message sid")
+        return SentSms(message.sid, str(message.status or "queued"))
 
     async def close(self) -> None:
         await self.http.close()

@@ -190,7 +190,7 @@ class Cluster:
     ) -> int:
         """An inbound SMS webhook, signed for the public URL, posted to the `turn`-th
         live process (round robin); 0 when the connection failed."""
-        alive = self.alive
+        alive = self.alive or self.procs[-1:]  # none alive: the connection is refused
         target = alive[turn % len(alive)]
         try:
             status, _ = await asyncio.wait_for(
