@@ -70,7 +70,9 @@ class SmsBridge:
         else:
             await self.db.upgrade()
         enabled = {name for name in CHAT_PLUGINS if getattr(settings, name) is not None}
-        core = self.core = Core(self.db, settings, chat_platforms=enabled)
+        # Posts for a platform another process serves are queued here and sent there.
+        queued = enabled | settings.chat_platforms()
+        core = self.core = Core(self.db, settings, chat_platforms=queued)
         if settings.ai is not None:
             from bridges.ai.openai import OpenAIDrafter
 

@@ -106,6 +106,9 @@ class Settings:
     # How long a process may hold a delivery before the others take it over (it renews
     # the lease while it works; a dead process stops renewing).
     lease_seconds: float = 120.0
+    # Chat platforms another process of this deployment serves (its plugin is not
+    # running here): their posts are still queued here, and that process sends them.
+    remote_chat: frozenset[str] = frozenset()
     twilio: TwilioSettings | None = None
     slack: SlackSettings | None = None
     discord: DiscordSettings | None = None
@@ -113,8 +116,17 @@ class Settings:
     directory: Directory = field(default_factory=Directory)
     config_path: str | None = None
 
+    def chat_platforms(self) -> set[str]:
+        """Platforms whose posts are queued: those configured here, and those another
+        process serves (SMSBRIDGE_CHAT_PLATFORMS)."""
+        return {n for n in ("slack", "discord") if getattr(self, n) is not None} | set(
+            self.remote_chat
+        )
+
     def platforms_report(self) -> list[str]:
         def state(name: str, on: object) -> str:
+            if not on and name in self.remote_chat:
+                return f"{name}: served by another process (its posts are queued here)"
             return f"{name}: {'on' if on else 'off (no credentials)'}"
 
         slack_mode = ""
@@ -210,6 +222,15 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_SMS_PER_SECOND must be a number > 0, got {rate_text!r}"
         ) from None
 
+    remote_chat = frozenset(
+        p.strip().lower() for p in (get("SMSBRIDGE_CHAT_PLATFORMS") or "").split(",") if p.strip()
+    )
+    if remote_chat - {"slack", "discord"}:
+        raise ConfigError(
+            "SMSBRIDGE_CHAT_PLATFORMS lists chat platforms (slack, discord), got "
+            f"{', '.join(sorted(remote_chat))}"
+        )
+
     lease_text = get("SMSBRIDGE_LEASE_SECONDS") or "120"
     try:
         lease = float(lease_text)
@@ -246,6 +267,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         undo_seconds=undo,
         sms_per_second=sms_rate,
         lease_seconds=lease,
+        remote_chat=remote_chat,
         twilio=twilio,
         slack=slack,
         discord=discord,

@@ -49,9 +49,7 @@ async def send_from_line(
     db = Database(settings.database_url)
     try:
         await db.upgrade()
-        core = Core(
-            db, settings, chat_platforms={n for n in ("slack", "discord") if getattr(settings, n)}
-        )
+        core = Core(db, settings, chat_platforms=settings.chat_platforms())
         await sync_directory(core, settings.directory)
         try:
             line_e164 = normalize_phone(line_phone)

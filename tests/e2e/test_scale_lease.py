@@ -118,3 +118,13 @@ async def _until_done(session: AsyncSession, delivery_id: int) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"delivery {delivery_id} is {status}")
+
+
+def test_chat_platforms_served_elsewhere_are_read_and_checked() -> None:
+    env = {"SMSBRIDGE_CHAT_PLATFORMS": "discord, Slack"}
+    settings = load_settings(env, read_dotenv=False)
+    assert settings.remote_chat == {"discord", "slack"}
+    assert settings.chat_platforms() == {"discord", "slack"}
+    assert "discord: served by another process" in "\n".join(settings.platforms_report())
+    with pytest.raises(ConfigError, match="SMSBRIDGE_CHAT_PLATFORMS"):
+        load_settings({"SMSBRIDGE_CHAT_PLATFORMS": "teams"}, read_dotenv=False)
