@@ -122,7 +122,8 @@ async def _load(conn: AsyncConnection, sql: _Sql, conversations: int, messages_p
     with_, seq = sql.seq(ORGS)
     await run(
         f"{with_}INSERT INTO lines (id, organization_id, phone, label) "
-        f"SELECT {li + 1} + n, {org('n')}, '+1500777' || {sql.digits('n', 4)}, 'Line ' || n "
+        f"SELECT {li + 1} + n, {org('n')}, CASE WHEN n = 0 THEN '{BENCH_LINE}' "
+        f"ELSE '+1500777' || {sql.digits('n', 4)} END, 'Line ' || n "
         f"FROM {seq}" + (" WHERE n > 0" if line0 else "")
     )
     line = f"(CASE WHEN k = 0 THEN {line0 or li + 1} ELSE {li + 1} + k END)"

@@ -41,6 +41,10 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # Tenants differ in size by orders of magnitude: a prepared statement's generic
+            # plan (used after 5 runs) is costed for an average organization and sorted
+            # all 13,000 open conversations of a big one to show 10 (bench/RESULTS.md).
+            kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite and not inline:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -136,6 +136,8 @@ class Conversation(Base):
         Index("ix_conversations_assignee", "assignee_id", "status", "last_message_at"),
         # The `all` inbox and search order an organization's conversations by recency.
         Index("ix_conversations_recent", "organization_id", "last_message_at"),
+        # A lead's conversations: opting out (STOP) and search by phone.
+        Index("ix_conversations_lead", "lead_id"),
         # Inbox counts (App Home, `/sms inbox`) read only this index, never the table.
         Index(
             "ix_conversations_counts",

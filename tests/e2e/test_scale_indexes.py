@@ -1,9 +1,10 @@
-"""The `/sms inbox` queries (bot.services.queries.inbox / inbox_counts / search) and the
-delivery worker's queries use indexes, on SQLite (EXPLAIN QUERY PLAN) and on PostgreSQL
-(EXPLAIN) when SMSBRIDGE_TEST_POSTGRES_URL is set. The database is built by the
-migrations (so they carry the indexes) and bulk-loaded as bench/dataset.py does, then
-analyzed; every statement those calls run is captured and explained: no full scan of a
-large table (conversations, leads, messages, threads, deliveries) may appear."""
+"""The `/sms inbox` queries (bot.services.queries.inbox / inbox_counts / search), the
+inbound SMS path (with STOP and START) and the delivery worker's queries use indexes, on
+SQLite (EXPLAIN QUERY PLAN) and on PostgreSQL (EXPLAIN) when SMSBRIDGE_TEST_POSTGRES_URL
+is set. The database is built by the migrations (so they carry the indexes) and
+bulk-loaded as bench/dataset.py does, then analyzed; every statement those calls run is
+captured and explained: no full scan of a large table (conversations, leads, messages,
+threads, deliveries, chat posts) may appear."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.dataset import Loaded, lead_phone_of, load
+from bench.dataset import BENCH_LINE, Loaded, lead_phone_of, load
 from bot.config import Settings
 from bot.core import Core
 from bot.delivery.worker import Result, Worker
+from bot.services.inbound import receive_sms
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
+from bot.types import InboundSms
 from storage.db import Database
 from storage.models import Base, Delivery, Member
 
@@ -104,6 +107,11 @@ def assert_indexed(db: Database, found: dict[str, str]) -> None:
 
 async def test_inbox_queries_use_indexes(loaded: tuple[Database, Loaded]) -> None:
     db, data = loaded
+    async with db.engine.connect() as conn:  # the indexes below are the migrations' too
+        diff = await conn.run_sync(
+            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+        )
+    assert diff == [], f"models and migrations differ: {diff}"
 
     async def calls() -> None:
         async with db.session() as s:
@@ -125,10 +133,29 @@ async def test_inbox_queries_use_indexes(loaded: tuple[Database, Loaded]) -> Non
             assert "COVERING INDEX" in plan, plan
         else:
             assert re.search(r"Index (Only )?Scan|Bitmap Index Scan", plan), plan
-    pages = [p for sql, p in found.items() if "LIMIT" in sql and "conversations.id" in sql]
+    pages = [  # inbox pages (a phone search finds one or two: sorting them is free)
+        p
+        for sql, p in found.items()
+        if "LIMIT" in sql and "conversations.id" in sql and "JOIN leads ON" not in sql
+    ]
     assert pages
     for plan in pages:
         assert "TEMP B-TREE" not in plan, f"the inbox page is sorted, not read in order:\n{plan}"
+
+
+async def test_inbound_sms_and_opt_out_use_indexes(loaded: tuple[Database, Loaded]) -> None:
+    """The ingest path, and STOP (which reads every conversation of the lead)."""
+    db, _ = loaded
+    core = Core(db, Settings(database_url=db.url), chat_platforms={"slack"})
+    phone = lead_phone_of(10)  # a lead of the bench organization, on its line
+
+    async def calls() -> None:
+        for i, body in enumerate(("Is Tuesday still OK?", "STOP", "START")):
+            sms = InboundSms(f"SMPLAN{i:026d}", phone, BENCH_LINE, body, ())
+            outcome = await receive_sms(core, sms)
+            assert outcome.ok and not outcome.data.get("duplicate"), outcome
+
+    assert_indexed(db, await plans(db, await captured(db, calls)))
 
 
 class _Idle:
@@ -153,14 +180,3 @@ async def test_delivery_worker_queries_use_indexes(loaded: tuple[Database, Loade
         await worker.recover(all_running=False)
 
     assert_indexed(db, await plans(db, await captured(db, calls)))
-
-
-async def test_migrations_match_the_models(loaded: tuple[Database, Loaded]) -> None:
-    db, _ = loaded
-    async with db.engine.connect() as conn:
-        diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
-        )
-    assert diff == [], f"models and migrations differ: {diff}"
-    async with db.session() as s:
-        assert await s.scalar(select(Member.id).limit(1)) is not None
