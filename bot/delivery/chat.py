@@ -17,7 +17,7 @@ from bot.delivery.worker import Result
 from bot.ports import ChatBridge, ThreadGone
 from bot.services.views import conversation_view, message_view
 from bot.types import ConversationView, MessageView, ThreadRef
-from storage.models import ChatPost, Conversation, Delivery, Message, Route, Thread
+from storage.models import ChatPost, Conversation, Delivery, Message, Thread
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,9 @@ class ChatMirror:
     """Handles every chat.* delivery of one platform."""
 
     batch = 10
+    # A header refresh queued behind a message (every inbound SMS queues both) runs with
+    # it: one claim, one load of the conversation, one close instead of two.
+    absorbs = {queue.CHAT_MESSAGE: frozenset({queue.CHAT_HEADER})}
 
     def __init__(self, core: Core, bridge: ChatBridge) -> None:
         self.core = core
@@ -34,33 +37,60 @@ class ChatMirror:
 
     async def run(self, deliveries: list[Delivery]) -> Result:
         kind = deliveries[0].kind
+        refresh = any(d.kind != kind for d in deliveries)  # a header taken along
+        deliveries = [d for d in deliveries if d.kind == kind]
         async with self.core.db.session() as session:
             conversation = await session.get(Conversation, deliveries[0].conversation_id)
             if conversation is None:
                 return Result("canceled", detail="conversation gone")
-            route = await session.scalar(
-                select(Route).where(
-                    Route.line_id == conversation.line_id, Route.platform == self.platform
-                )
-            )
+            # The line's routes come loaded with the conversation.
+            route = next((r for r in conversation.line.routes if r.platform == self.platform), None)
             if route is None:
                 return Result("canceled", detail=f"line has no {self.platform} route")
             view = await conversation_view(session, conversation)
             thread = await self._active_thread(session, conversation.id)
             messages = await self._message_views(session, deliveries, view)
             posted = await self._posted(session, [d.message_id for d in deliveries])
+        fresh = False  # a header card made in this run shows `view` already
         if thread is not None and thread.channel != route.channel:
-            thread = await self._replace(thread, route.channel, view)
+            thread, fresh = await self._replace(thread, route.channel, view), True
         if thread is None:
-            thread = await self._create(route.channel, view, None)
+            thread, fresh = await self._create(route.channel, view, None), True
             if kind == queue.CHAT_HEADER:
                 return Result()
         try:
-            return await self._apply(kind, deliveries, thread, view, messages, posted)
+            result = await self._apply(kind, deliveries, thread, view, messages, posted)
         except ThreadGone:
             log.info("thread %s on %s is gone; opening a new one", thread.thread_id, self.platform)
-            thread = await self._replace(thread, route.channel, view)
-            return await self._apply(kind, deliveries, thread, view, messages, posted)
+            thread, fresh = await self._replace(thread, route.channel, view), True
+            result = await self._apply(kind, deliveries, thread, view, messages, posted)
+        if refresh and not fresh:
+            await self._refresh_along(thread, view, result)
+        return result
+
+    async def _refresh_along(self, thread: ThreadRef, view: ConversationView, done: Result) -> None:
+        """The header refresh taken along with posted messages. The posts are in chat, so a
+        failure here must not fail the run (the worker would post them again): the
+        refresh gets a delivery of its own instead, queued as the run closes."""
+        try:
+            await self.bridge.update_header(thread, view)
+            return
+        except Exception as exc:
+            log.warning("header refresh on %s failed, queued again: %s", self.platform, exc)
+        finish = done.finish
+
+        async def requeue(session: AsyncSession) -> None:
+            if finish is not None:
+                await finish(session)
+            queue.enqueue(
+                session,
+                queue.CHAT_HEADER,
+                self.platform,
+                now=self.core.now(),
+                conversation_id=view.id,
+            )
+
+        done.finish = requeue
 
     async def _apply(
         self,

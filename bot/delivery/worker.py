@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Select, and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import metrics
 from bot.core import Core
@@ -46,6 +47,8 @@ class Result:
 
 class Handler(Protocol):
     batch: int  # how many consecutive deliveries of one kind it takes at once
+    # Optional `absorbs: dict[str, frozenset[str]]`: kinds taken along in a batch behind
+    # a given kind (see Worker._follow_ups).
 
     async def run(self, deliveries: list[Delivery]) -> Result: ...
 
@@ -84,6 +87,7 @@ class Worker:
         self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._heads = self._heads_query()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name=f"delivery-worker-{self.name}")
@@ -178,7 +182,9 @@ class Worker:
             return self.poll
         return max(0.01, min(self.poll, (next_at - self.core.now()).total_seconds()))
 
-    def _heads(self, now: datetime, limit: int) -> object:
+    def _heads_query(self) -> Select[tuple[Delivery]]:
+        """Built once (bound `now` and `limit`): building this statement, with its alias
+        and correlated EXISTS, cost more than running it (bench/e2e.py)."""
         earlier = aliased(Delivery)
         blocked = exists().where(
             and_(
@@ -190,11 +196,11 @@ class Worker:
         )
         query = (
             select(Delivery)
-            .where(Delivery.status == "pending", Delivery.run_at <= now, ~blocked)
+            .where(Delivery.status == "pending", Delivery.run_at <= bindparam("now"), ~blocked)
             # Oldest due first, in ix_deliveries_due order: ordering by id alone let
             # SQLite's planner scan every delivery ever made (test_scale_indexes).
             .order_by(Delivery.run_at, Delivery.id)
-            .limit(limit)
+            .limit(bindparam("limit"))
             # PostgreSQL: heads another process is claiming right now are skipped, not
             # waited for (the conditional UPDATE in _take still guards every claim).
             .with_for_update(skip_locked=True, of=Delivery)
@@ -206,7 +212,7 @@ class Worker:
         lease_until = now + self.lease
         batches: list[list[Delivery]] = []
         async with self.core.db.session() as session, session.begin():
-            heads = list(await session.scalars(self._heads(now, limit)))  # type: ignore[call-overload]
+            heads = list(await session.scalars(self._heads, {"now": now, "limit": limit}))
             for head in heads:
                 if not await self._take(session, head, lease_until):
                     continue
@@ -231,8 +237,9 @@ class Worker:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        delivery.status = "running"
-        delivery.attempts += 1
+        # What the UPDATE wrote, without marking the object dirty (a second UPDATE).
+        set_committed_value(delivery, "status", "running")
+        set_committed_value(delivery, "attempts", delivery.attempts + 1)
         return True
 
     async def _follow_ups(
@@ -244,7 +251,10 @@ class Worker:
         lease_until: datetime,
     ) -> list[Delivery]:
         """Consecutive due deliveries of the same kind in the same lane: a backlog that
-        the handler may coalesce (several SMS of one conversation in one chat post)."""
+        the handler may coalesce (several SMS of one conversation in one chat post). Kinds
+        the handler takes along behind that kind (`absorbs`: the header refresh each
+        inbound SMS queues) join the batch without counting toward `extra`."""
+        along = getattr(self.handlers[head.lane], "absorbs", {}).get(head.kind, frozenset())
         following = await session.scalars(
             select(Delivery)
             .where(
@@ -254,15 +264,22 @@ class Worker:
                 Delivery.status.in_(("pending", "running")),
             )
             .order_by(Delivery.id)
-            .limit(extra)
+            .limit(extra + len(along))
         )
-        taken = []
+        taken: list[Delivery] = []
+        alike = 0
         for delivery in following:
-            if delivery.kind != head.kind or delivery.run_at > now or delivery.status != "pending":
+            if delivery.kind == head.kind:
+                if alike == extra:
+                    break
+            elif delivery.kind not in along:
+                break
+            if delivery.run_at > now or delivery.status != "pending":
                 break
             if not await self._take(session, delivery, lease_until):
                 break
             taken.append(delivery)
+            alike += delivery.kind == head.kind
         return taken
 
     async def _run(self, batch: list[Delivery]) -> None:
@@ -290,23 +307,25 @@ class Worker:
         async with self.core.db.session() as session, session.begin():
             if result.finish is not None:
                 await result.finish(session)
-            for delivery in batch:
-                await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == delivery.id)
-                    .values(
-                        status=result.status,
-                        finished_at=now,
-                        lease_until=None,
-                        last_error=result.detail,
-                    )
+            # One UPDATE and one INSERT for the whole batch.
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_([delivery.id for delivery in batch]))
+                .values(
+                    status=result.status,
+                    finished_at=now,
+                    lease_until=None,
+                    last_error=result.detail,
                 )
-                session.add(
-                    DeliveryAttempt(
-                        delivery_id=delivery.id, at=now, outcome=result.status, detail=result.detail
-                    )
+            )
+            session.add_all(
+                DeliveryAttempt(
+                    delivery_id=delivery.id, at=now, outcome=result.status, detail=result.detail
                 )
-                if result.status == "failed":
+                for delivery in batch
+            )
+            if result.status == "failed":
+                for delivery in batch:
                     await handler.gave_up(session, delivery, result.detail or "failed")
         for delivery in batch:
             metrics.DELIVERIES.labels(delivery.kind, result.status).inc()

@@ -1,0 +1,163 @@
+"""Benchmark 2 — end to end: an inbound SMS (signed `POST /twilio/sms`) to its chat post
+reaching a loopback Slack stand-in that has no rate limit.
+
+100 SMS a second for 10 s, spread over 50 conversations of one line, open loop (SMS i
+leaves at i / rate whatever happened to the ones before), after a warm-up SMS per
+conversation (which opens its thread). Latency runs from the webhook send to the moment
+the stand-in stores the post carrying that SMS, both on this process's monotonic clock.
+The server is its own process (bench/slackload.py), so it shares no event loop with the
+sender and the stand-in.
+
+Baseline, same run, same stand-in: slack_sdk's AsyncWebClient posting into a thread
+directly at the same rate — the floor of any Slack post.
+
+The stand-in has no limit, so the bridge's own per-channel pacing (Slack's 1 post/s per
+channel with a burst of 4, which 2 SMS/s per thread would exceed) is lifted in the
+server; benchmark 3 (bench/burst.py) runs against the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass, field
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bench.common import LINE, ms, percentile, workdir
+from bench.slackload import (
+    BOT_TOKEN,
+    Audit,
+    Sender,
+    Sms,
+    TimedSlack,
+    audit,
+    cpu_seconds,
+    directory_toml,
+    lead_phone,
+    marker,
+    start_bridge,
+    wait_posted,
+)
+
+RATE = 100.0
+SECONDS = 10.0
+CONVERSATIONS = 50
+CHANNEL = "C0BENCH"
+
+
+@dataclass
+class Latency:
+    seconds: list[float] = field(default_factory=list)
+
+    def p(self, q: float) -> float:
+        return percentile(self.seconds, q)
+
+    def line(self, name: str, base: Latency | None = None) -> str:
+        text = (
+            f"  {name:<28} p50 {ms(self.p(50)):>9}  p99 {ms(self.p(99)):>9}  "
+            f"max {ms(max(self.seconds, default=math.nan)):>9}"
+        )
+        if base is not None:
+            text += (
+                f"  ratio p50 {self.p(50) / base.p(50):.1f} x, "
+                f"p99 {self.p(99) / base.p(99):.1f} x the floor"
+            )
+        return text
+
+
+@dataclass
+class E2E:
+    floor: Latency
+    latency: Latency  # webhook sent -> post stored
+    acks: Latency  # webhook sent -> answered
+    audit: Audit
+    cpu: float  # server CPU seconds over the measured phase
+
+
+async def floor(slack: TimedSlack, rate: float, count: int) -> Latency:
+    """slack_sdk's AsyncWebClient posting into a thread of the stand-in directly, open loop
+    at `rate`: call -> post stored."""
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.url + "/api/")
+    parent = await client.chat_postMessage(channel=CHANNEL, text="floor")
+    sent: dict[str, float] = {}
+    start = time.monotonic()
+
+    async def one(i: int) -> None:
+        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+        started = time.monotonic()
+        resp = await client.chat_postMessage(
+            channel=CHANNEL, thread_ts=parent["ts"], text=f"floor {i}"
+        )
+        sent[str(resp["ts"])] = started
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    stored = {m["ts"]: m["_at"] for m in slack.messages[CHANNEL]}
+    return Latency([stored[ts] - at for ts, at in sent.items()])
+
+
+async def measure(
+    rate: float = RATE, seconds: float = SECONDS, conversations: int = CONVERSATIONS
+) -> E2E:
+    """One run at the given scale: the floor first, then smsbridge."""
+    count = max(1, round(rate * seconds))
+    with workdir() as tmp:
+        async with TimedSlack(bot_token=BOT_TOKEN) as slack:
+            slack.add_channel(CHANNEL, "bench")
+            base = await floor(slack, rate, count)
+            toml = directory_toml([(LINE, CHANNEL)])
+            server = await start_bridge(tmp, slack, toml, unpaced=True)
+            try:
+                async with Sender(server.url) as sender:
+                    # Warm-up: the first SMS of each conversation opens its thread.
+                    warm = [
+                        Sms(n, lead_phone(n), LINE, f"Hello {marker(n)}")
+                        for n in range(conversations)
+                    ]
+                    await sender.open_loop(warm, rate)
+                    missing = await wait_posted(slack, {s.number for s in warm}, 60)
+                    assert not missing, f"warm-up SMS never reached Slack: {sorted(missing)[:5]}"
+                    measured = [
+                        Sms(n, lead_phone(n % conversations), LINE, f"Is 9 OK? {marker(n)}")
+                        for n in range(conversations, conversations + count)
+                    ]
+                    cpu = cpu_seconds(server.pid)
+                    await sender.open_loop(measured, rate)
+                    await wait_posted(slack, {s.number for s in measured}, 60)
+                    cpu = cpu_seconds(server.pid) - cpu
+            finally:
+                server.stop()
+            checked = audit(slack, {s.number: s.number % conversations for s in measured})
+    sent = {s.number: sender.sent_at[s.number] for s in measured}
+    return E2E(
+        floor=base,
+        latency=Latency(
+            [checked.first_at[n] - at for n, at in sent.items() if n in checked.first_at]
+        ),
+        acks=Latency([sender.acked[n] - at for n, at in sent.items()]),
+        audit=checked,
+        cpu=cpu,
+    )
+
+
+async def run() -> list[str]:
+    count = round(RATE * SECONDS)
+    out = [
+        f"e2e: {count} signed inbound SMS at {RATE:.0f}/s over {CONVERSATIONS} conversations "
+        "-> post stored by the Slack stand-in (no rate limit)"
+    ]
+    print(out[0], flush=True)
+    got = await measure()
+    lat, a = got.latency, got.audit
+    out += [
+        got.floor.line("floor: AsyncWebClient post"),
+        lat.line("smsbridge: webhook -> post", got.floor),
+        got.acks.line("  (webhook answered)"),
+        f"  {a.posts} posts for {a.sms} SMS; {a.summary()}; "
+        f"server CPU {got.cpu / max(a.sms, 1) * 1000:.1f} ms per SMS",
+    ]
+    verdict = "met" if lat.p(50) < 0.020 and lat.p(99) < 0.100 and a.ok else "MISSED"
+    out.append(f"  target (p50 < 20 ms, p99 < 100 ms, nothing lost): {verdict}")
+    for row in out[1:]:
+        print(row, flush=True)
+    return out
