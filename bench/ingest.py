@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from bench.common import (
     workdir,
 )
 from storage.db import Database
-from storage.models import Message
+from storage.models import Message, ReceivedSms
 
 REQUESTS = 10_000
 WARMUP = 500
@@ -91,6 +92,8 @@ def line(name: str, s: dict[str, float], base: dict[str, float] | None, open_: b
         ratio = f"  p50 {s['p50'] / base['p50']:.1f} x bare"
     elif base:
         ratio = f"  ratio {s['rps'] / base['rps']:.2f} of bare"
+    if s.get("drain"):
+        ratio += f"; all applied {s['drain']:.1f} s after the last answer"
     return (
         f"  {name:<31} {s['rps']:6.0f} req/s  p50 {ms(s['p50']):>9}  p99 {ms(s['p99']):>9}  "
         f"max {ms(s['max']):>9}  200s {int(s['ok'])}/{int(s['count'])}{ratio}"
@@ -100,18 +103,37 @@ def line(name: str, s: dict[str, float], base: dict[str, float] | None, open_: b
 Phases = dict[str, dict[str, float]]
 
 
-async def phases(tmp: Path, url: str, seed: str) -> Phases:
+async def phases(tmp: Path, url: str, seed: str, db_url: str | None = None) -> Phases:
     """Closed loop (CONCURRENCY clients, as fast as answered), then open loop (OPEN_RATE
-    requests a second, latency from the planned send time) on the same server."""
+    requests a second, latency from the planned send time) on the same server. With
+    `db_url`, after each phase: the seconds until every answered SMS is applied."""
     closed, opened = tmp / f"{seed}-closed.json", tmp / f"{seed}-open.json"
     closed.write_text(json.dumps(signed_requests(url, REQUESTS + WARMUP, seed + "c")))
     opened.write_text(json.dumps(signed_requests(url, OPEN_REQUESTS, seed + "o")))
     target = url + "/twilio/sms"
     out = {"closed": await asyncio.to_thread(run_load, closed, target, CONCURRENCY, warmup=WARMUP)}
+    drains = {"closed": await applied(db_url)}
     out["open"] = await asyncio.to_thread(run_load, opened, target, CONCURRENCY, rate=OPEN_RATE)
+    drains["open"] = await applied(db_url)
     for name, report in out.items():
         assert report["statuses"].get("200", 0) == report["count"], (name, report["statuses"])
-    return {name: summarize(report) for name, report in out.items()}
+    return {name: {**summarize(report), "drain": drains[name]} for name, report in out.items()}
+
+
+async def applied(db_url: str | None) -> float:
+    """Seconds until no answered SMS waits to be applied (bot/services/intake.py)."""
+    if db_url is None:
+        return 0.0
+    started = time.monotonic()
+    db = Database(db_url)
+    try:
+        while True:
+            async with db.session() as s:
+                if await s.scalar(select(func.count()).select_from(ReceivedSms)) == 0:
+                    return time.monotonic() - started
+            await asyncio.sleep(0.05)
+    finally:
+        await db.dispose()
 
 
 async def bare(tmp: Path, seed: str) -> Phases:
@@ -131,7 +153,7 @@ async def smsbridge(tmp: Path, db_url: str, seed: str) -> Phases:
     url = f"http://127.0.0.1:{port}"
     server = await start_server(tmp, db_url, port=port)
     try:
-        result = await phases(tmp, url, seed)
+        result = await phases(tmp, url, seed, db_url)
     finally:
         server.stop()
     db = Database(db_url)

@@ -19,6 +19,7 @@ from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Handler, Worker
 from bot.ports import ChatPlugin, SmsGateway
 from bot.services.directory import sync_directory
+from bot.services.intake import Intake
 from bot.web import build_web_app
 from storage.db import Database
 
@@ -53,6 +54,7 @@ class SmsBridge:
         self.plugins: dict[str, ChatPlugin] = {}
         self.gateway: SmsGateway | None = None
         self.worker: Worker | None = None
+        self.intake: Intake | None = None
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -83,12 +85,13 @@ class SmsBridge:
 
         routes: list[web.RouteDef] = []
         self.gateway = self.options.gateway
+        self.intake = Intake(core)
         if settings.twilio is not None:
             from bridges.sms.twilio import TwilioWebhooks
 
             if self.gateway is None:
                 self.gateway = sms_gateway(settings.twilio)
-            routes += TwilioWebhooks(core, settings.twilio.auth_token).routes()
+            routes += TwilioWebhooks(core, self.intake, settings.twilio.auth_token).routes()
 
         for name in sorted(enabled):
             plugin = importlib.import_module(CHAT_PLUGINS[name]).create(core, settings)
@@ -118,12 +121,17 @@ class SmsBridge:
             self.worker = Worker(core, handlers, **kwargs)
             await self.worker.recover(all_running=self.db.is_sqlite)
             self.worker.start()
+        # Received SMS are applied in every process (in order per lead, see Intake).
+        self.intake.start()
 
     async def stop(self) -> None:
-        if self.worker:
-            await self.worker.stop()
+        # The web server first: a webhook being answered still gets its row stored.
         if self.runner:
             await self.runner.cleanup()
+        if self.intake:
+            await self.intake.stop()
+        if self.worker:
+            await self.worker.stop()
         for plugin in self.plugins.values():
             await plugin.stop()
         if self.gateway is not None:

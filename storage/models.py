@@ -275,6 +275,25 @@ class DeliveryAttempt(Base):
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class ReceivedSms(Base):
+    """An inbound SMS webhook, verified and stored before Twilio gets its answer, waiting
+    to be applied (lead, conversation, message, STOP/HELP, chat deliveries) by the
+    intake. Applying it deletes it in the same transaction."""
+
+    __tablename__ = "received_sms"
+    __table_args__ = (Index("ix_received_sms_lane", "line_phone", "lead_phone", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    line_phone: Mapped[str] = mapped_column(String(32))
+    lead_phone: Mapped[str] = mapped_column(String(64))
+    # body, media [[url, content type]...], opt_out_type: as Twilio sent them
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ProcessedEvent(Base):
     """Idempotency keys of outside events (Slack event_id, Discord ids, ...)."""
 

@@ -14,6 +14,7 @@ import pytest
 
 from bot.app import Options, SmsBridge
 from bot.config import Directory, Settings, TwilioSettings, parse_directory
+from bot.services.intake import Intake
 from tests.standins.twilio import TwilioStandIn
 
 LINE = "+15005550006"
@@ -102,6 +103,17 @@ async def wait_for(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(0.02)
+
+
+async def applied(app: SmsBridge) -> None:
+    """Wait until every inbound SMS the server answered is applied (see bot/services/intake)."""
+    assert app.intake is not None
+    intake = app.intake
+    await wait_for(lambda: no_backlog(intake))
+
+
+async def no_backlog(intake: Intake) -> bool:
+    return await intake.backlog() == 0
 
 
 @pytest.fixture

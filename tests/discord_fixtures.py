@@ -14,7 +14,16 @@ import pytest
 from bot.app import Options, SmsBridge
 from bot.config import DiscordSettings, Settings, TwilioSettings, parse_directory
 from bridges.discord import DiscordPlugin
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DIRECTORY, LEAD, LINE, make_settings, wait_for
+from tests.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    DIRECTORY,
+    LEAD,
+    LINE,
+    applied,
+    make_settings,
+    wait_for,
+)
 from tests.standins.discord import DiscordStandIn
 from tests.standins.twilio import TwilioStandIn
 
@@ -82,6 +91,7 @@ async def text_in(bridge: SmsBridge, twilio: TwilioStandIn, body: str, **kw: Any
     sender = kw.pop("from_", LEAD)
     status, _ = await twilio.send_inbound(url, from_=sender, to=LINE, body=body, **kw)
     assert status == 200
+    await applied(bridge)
 
 
 async def the_thread(api: DiscordStandIn, channel: str = FORUM) -> dict[str, Any]:

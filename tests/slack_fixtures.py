@@ -17,7 +17,7 @@ import pytest
 
 from bot.app import Options, SmsBridge
 from bot.config import SlackSettings, TwilioSettings
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, make_settings, wait_for
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings, wait_for
 from tests.standins import slack_payloads as sp
 from tests.standins.slack import SlackStandIn
 from tests.standins.twilio import TwilioStandIn
@@ -82,6 +82,7 @@ class SlackEnv:
             url, from_=from_, to=LINE, body=body, message_sid=sid, media=media
         )
         assert status == 200
+        await applied(self.app)
 
     # ---- what Slack shows ---------------------------------------------------------------
 

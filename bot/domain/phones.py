@@ -7,6 +7,8 @@ the digits: a send to a half-typed number is worse than a clear refusal.
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
@@ -43,11 +45,13 @@ def _strip_tel(raw: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_phone(raw: str, default_region: str = "US") -> str:
     """Return ``raw`` as E.164, or raise :class:`InvalidPhone` saying what is wrong.
 
     Numbers without a leading ``+`` are read in ``default_region`` (so "415-555-0100"
     works for a US team). Never raises anything but InvalidPhone for a str input.
+    Cached: every inbound SMS parses its line's and lead's numbers (~35 us each).
     """
     text = _strip_tel(raw)
     if not text:

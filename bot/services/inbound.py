@@ -36,65 +36,66 @@ STATUS_RANK = {
 
 
 async def receive_sms(core: Core, sms: InboundSms) -> Outcome:
-    async def work(session: AsyncSession) -> Outcome:
-        known = await session.scalar(
-            select(Message.id).where(Message.provider_sid == sms.provider_sid)
-        )
-        if known is not None:
-            return Outcome(True, "duplicate", message_id=known, data={"duplicate": True})
-        line = await session.scalar(select(Line).where(Line.phone == sms.to_phone))
-        if line is None:
-            return Outcome.refused(f"{sms.to_phone} is not a configured line")
-        try:
-            phone = normalize_phone(sms.from_phone)
-        except InvalidPhone:
-            # Short codes and alphanumeric senders still deserve a record.
-            phone = sms.from_phone.strip()
-        lead = await session.scalar(
-            select(Lead).where(Lead.organization_id == line.organization_id, Lead.phone == phone)
-        )
-        if lead is None:
-            lead = Lead(organization_id=line.organization_id, phone=phone, fields={})
-            session.add(lead)
-            await session.flush()
-        portal, _ = await Portal.open(core, session, line, lead)
-        conversation = portal.conversation
-        if conversation.status == "closed":
-            conversation.status = "open"
-            await portal.event("Reopened: the lead texted again", "reopened")
-        message = Message(
-            kind="sms",
-            direction="in",
-            body=sms.body,
-            status="received",
-            provider_sid=sms.provider_sid,
-            source="sms",
-            media=[Media(url=m.url, content_type=m.content_type) for m in sms.media],
-        )
-        # Set before add(): its flush then writes the conversation in one UPDATE.
-        conversation.unread_count += 1
-        conversation.needs_response = True
-        conversation.has_inbound = True
-        await portal.add(message)
+    """Apply an inbound SMS in a transaction of its own."""
+    return await core.run(lambda session: apply_inbound(core, session, sms))
 
-        keyword = classify_keyword(sms.body, sms.opt_out_type)
-        if keyword is Keyword.OPT_OUT and not lead.opted_out:
-            await opt_out_lead(core, session, lead, "the lead replied " + sms.body.strip()[:20])
-        elif keyword is Keyword.OPT_IN and lead.opted_out:
-            lead.opted_out = False
-            lead.opted_out_at = None
-            await portal.event(
-                "Opted back in: the lead replied " + sms.body.strip()[:20], "opted_in"
-            )
-        elif keyword is Keyword.HELP and not lead.opted_out:
-            org = await session.get(Organization, line.organization_id)
-            if org and org.help_text:
-                await _auto_reply(core, portal, org.help_text)
-        await portal.refresh_header()
-        log.info("inbound sms %s from %s to line %s", sms.provider_sid, mask_phone(phone), line.id)
-        return Outcome(True, "stored", conversation_id=conversation.id, message_id=message.id)
 
-    return await core.run(work)
+async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> Outcome:
+    """Flow 1: dedupe on the provider's sid, upsert the lead, find or open the
+    conversation (a closed one reopens), store the message, apply STOP/START/HELP and
+    queue its chat deliveries, all in the caller's transaction."""
+    known = await session.scalar(select(Message.id).where(Message.provider_sid == sms.provider_sid))
+    if known is not None:
+        return Outcome(True, "duplicate", message_id=known, data={"duplicate": True})
+    line = await session.scalar(select(Line).where(Line.phone == sms.to_phone))
+    if line is None:
+        return Outcome.refused(f"{sms.to_phone} is not a configured line")
+    try:
+        phone = normalize_phone(sms.from_phone)
+    except InvalidPhone:
+        # Short codes and alphanumeric senders still deserve a record.
+        phone = sms.from_phone.strip()
+    lead = await session.scalar(
+        select(Lead).where(Lead.organization_id == line.organization_id, Lead.phone == phone)
+    )
+    if lead is None:
+        lead = Lead(organization_id=line.organization_id, phone=phone, fields={})
+        session.add(lead)
+        await session.flush()
+    portal, _ = await Portal.open(core, session, line, lead)
+    conversation = portal.conversation
+    if conversation.status == "closed":
+        conversation.status = "open"
+        await portal.event("Reopened: the lead texted again", "reopened")
+    message = Message(
+        kind="sms",
+        direction="in",
+        body=sms.body,
+        status="received",
+        provider_sid=sms.provider_sid,
+        source="sms",
+        media=[Media(url=m.url, content_type=m.content_type) for m in sms.media],
+    )
+    # Set before add(): its flush then writes the conversation in one UPDATE.
+    conversation.unread_count += 1
+    conversation.needs_response = True
+    conversation.has_inbound = True
+    await portal.add(message)
+
+    keyword = classify_keyword(sms.body, sms.opt_out_type)
+    if keyword is Keyword.OPT_OUT and not lead.opted_out:
+        await opt_out_lead(core, session, lead, "the lead replied " + sms.body.strip()[:20])
+    elif keyword is Keyword.OPT_IN and lead.opted_out:
+        lead.opted_out = False
+        lead.opted_out_at = None
+        await portal.event("Opted back in: the lead replied " + sms.body.strip()[:20], "opted_in")
+    elif keyword is Keyword.HELP and not lead.opted_out:
+        org = await session.get(Organization, line.organization_id)
+        if org and org.help_text:
+            await _auto_reply(core, portal, org.help_text)
+    await portal.refresh_header()
+    log.info("inbound sms %s from %s to line %s", sms.provider_sid, mask_phone(phone), line.id)
+    return Outcome(True, "stored", conversation_id=conversation.id, message_id=message.id)
 
 
 async def _auto_reply(core: Core, portal: Portal, text: str) -> None:

@@ -28,7 +28,7 @@ from bot.core import Core
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
 from storage.db import Database
-from storage.models import Conversation, Delivery, Lead
+from storage.models import Conversation, Delivery, Lead, ReceivedSms
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, free_port, wait_for
 from tests.standins.slack import SlackStandIn
 from tests.standins.twilio import TwilioStandIn
@@ -231,11 +231,19 @@ class Cluster:
             raise
 
     async def drained(self) -> bool:
+        """No received SMS waiting to be applied, no delivery pending or running."""
+        if not await self.applied():
+            return False
         async with self.session() as s:
             left = await s.scalar(
                 select(Delivery.id).where(Delivery.status.in_(("pending", "running"))).limit(1)
             )
         return left is None
+
+    async def applied(self) -> bool:
+        """Every inbound SMS answered 200 is applied (its conversation exists)."""
+        async with self.session() as s:
+            return await s.scalar(select(ReceivedSms.id).limit(1)) is None
 
 
 async def enqueue_replies(db_url: str, replies: dict[str, list[str]]) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, free_port
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, free_port, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,5 +95,8 @@ async def test_sms_in_posts_a_signed_webhook(tmp_path: Path, twilio: TwilioStand
 
         from storage.models import Message
 
-        async with app.db.session() as s:
-            assert await s.scalar(select(Message.body)) == "hello there"
+        async def stored() -> str | None:
+            async with app.db.session() as s:
+                return await s.scalar(select(Message.body))
+
+        assert await wait_for(stored) == "hello there"

@@ -85,6 +85,12 @@ async def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(
         db = Database(db_url)
         core = Core(db, Settings(database_url=db_url, public_url=public, undo_seconds=0))
 
+        async def conversation_open() -> bool:
+            async with db.session() as s:
+                return await s.scalar(select(Conversation.id)) is not None
+
+        await wait_for(conversation_open)  # the webhook is answered before it is applied
+
         async def enqueue_reply(text: str) -> None:
             async def work(session):  # type: ignore[no-untyped-def]
                 conv = await session.scalar(select(Conversation))

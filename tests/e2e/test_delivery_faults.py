@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app import Options, SmsBridge
 from bot.config import Settings
 from storage.models import Delivery, DeliveryAttempt, Lead, Message
-from tests.conftest import LEAD, LINE, wait_for
+from tests.conftest import LEAD, LINE, applied, wait_for
 from tests.e2e.test_sms_flow import reply
 from tests.standins.twilio import TwilioStandIn
 
@@ -25,6 +25,7 @@ async def inbound(bridge: SmsBridge, twilio: TwilioStandIn, body: str) -> None:
         bridge.settings.public_url + "/twilio/sms", from_=LEAD, to=LINE, body=body
     )
     assert status == 200
+    await applied(bridge)
 
 
 async def test_429_retry_after_is_honoured_then_sent_once(

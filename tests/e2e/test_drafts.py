@@ -23,7 +23,7 @@ from bot.services import commands
 from bot.services.drafts import NOT_CONFIGURED, request_draft, send_draft
 from bot.types import Actor, ChatRef, Outcome
 from storage.models import Conversation, Lead, Line, Member, Message, Thread
-from tests.conftest import DIRECTORY, LEAD, LINE, wait_for
+from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
 from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
 from tests.standins.twilio import TwilioStandIn
 
@@ -70,6 +70,7 @@ async def start_conversation(bridge: SmsBridge, twilio: TwilioStandIn) -> int:
     url = bridge.settings.public_url + "/twilio/sms"
     await twilio.send_inbound(url, from_=LEAD, to=LINE, body="My roof leaks. Call 415-555-0100")
     await twilio.send_inbound(url, from_=LEAD, to=GLOBEX_LINE, body="GLOBEX-ONLY secret")
+    await applied(bridge)
     async with bridge.db.session() as s, s.begin():
         conv = await s.scalar(
             select(Conversation)

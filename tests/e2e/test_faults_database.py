@@ -1,7 +1,8 @@
 """The database cannot take the write: locked by another process's write transaction, or
-disk full in the middle of the inbound transaction. The webhook answers 503 (Twilio
-retries a 5xx), the server stays responsive meanwhile, nothing half-written remains, and
-Twilio's retry of the same MessageSid is stored exactly once."""
+disk full. While the webhook is being stored, it answers 503 (Twilio retries a 5xx), the
+server stays responsive meanwhile, nothing half-written remains, and Twilio's retry of
+the same MessageSid is stored exactly once. Once stored and answered, an SMS whose
+applying fails half-way is rolled back and applied again later, once."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from sqlalchemy import func, select
 from bot.app import Options, SmsBridge
 from bot.config import Settings
 from storage import sqlite as inline_sqlite
-from storage.models import Conversation, Delivery, Lead, Media, Message
-from tests.conftest import LINE
+from storage.models import Conversation, Delivery, Lead, Media, Message, ReceivedSms
+from tests.conftest import LINE, applied, no_backlog, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 NEW_LEAD = "+14155550177"
@@ -100,6 +101,7 @@ async def test_locked_database_answers_503_stays_responsive_and_keeps_nothing(
 ) -> None:
     bridge = locked_bridge
     assert await post(bridge, twilio, "SM" + "a" * 32, "before the lock") == 200
+    await applied(bridge)
     before = await counts(bridge)
     with WriteLock(str(tmp_path / "smsbridge.db")):
         started = time.monotonic()
@@ -115,6 +117,7 @@ async def test_locked_database_answers_503_stays_responsive_and_keeps_nothing(
     # Twilio retries the same MessageSid once the database is free.
     assert await post(bridge, twilio, "SM" + "b" * 32, "during the lock") == 200
     assert await post(bridge, twilio, "SM" + "b" * 32, "during the lock") == 200
+    await applied(bridge)
     async with bridge.db.session() as s:
         bodies = list(await s.scalars(select(Message.body).where(Message.kind == "sms")))
     assert bodies == ["before the lock", "during the lock"]
@@ -143,6 +146,41 @@ def failing_execute(match: str, error: str) -> Callable[..., Any]:
     return execute
 
 
+async def photo(bridge: SmsBridge, twilio: TwilioStandIn) -> int:
+    status, _ = await twilio.send_inbound(
+        bridge.settings.public_url + "/twilio/sms",
+        from_=NEW_LEAD,
+        to=LINE,
+        body="a photo",
+        media=[(twilio.media_url(), "image/png")],
+        message_sid="SM" + "d" * 32,
+    )
+    return status
+
+
+async def test_disk_full_while_storing_the_webhook_answers_503_and_keeps_nothing(
+    bridge: SmsBridge, twilio: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = await counts(bridge)
+    failing = failing_execute("INSERT INTO received_sms", "database or disk is full")
+    monkeypatch.setattr(inline_sqlite.InlineConnection, "_execute", failing)
+    assert await photo(bridge, twilio) == 503
+    assert await healthz(bridge) == 200
+    monkeypatch.undo()
+    assert await bridge.intake.backlog() == 0  # type: ignore[union-attr]
+    assert await counts(bridge) == before
+    # Twilio's retry is stored and applied, once.
+    assert await photo(bridge, twilio) == 200
+    assert await photo(bridge, twilio) == 200
+    await applied(bridge)
+    after = await counts(bridge)
+    assert (after["leads"], after["messages"], after["media"]) == (
+        before["leads"] + 1,
+        before["messages"] + 1,
+        before["media"] + 1,
+    )
+
+
 @pytest.mark.parametrize(
     ("statement", "error"),
     [
@@ -151,7 +189,7 @@ def failing_execute(match: str, error: str) -> Callable[..., Any]:
         ("UPDATE conversations", "disk I/O error"),
     ],
 )
-async def test_disk_full_mid_transaction_answers_503_and_rolls_back(
+async def test_disk_full_while_applying_rolls_back_and_applies_once_later(
     bridge: SmsBridge,
     twilio: TwilioStandIn,
     monkeypatch: pytest.MonkeyPatch,
@@ -163,27 +201,24 @@ async def test_disk_full_mid_transaction_answers_503_and_rolls_back(
         inline_sqlite.InlineConnection, "_execute", failing_execute(statement, error)
     )
     # A new lead: the lead and conversation rows are written before the failing one.
-    status, _ = await twilio.send_inbound(
-        bridge.settings.public_url + "/twilio/sms",
-        from_=NEW_LEAD,
-        to=LINE,
-        body="a photo",
-        media=[(twilio.media_url(), "image/png")],
-        message_sid="SM" + "d" * 32,
-    )
-    assert status == 503
-    assert await healthz(bridge) == 200
-    monkeypatch.undo()
+    assert await photo(bridge, twilio) == 200  # stored: Twilio need not retry
+    intake = bridge.intake
+    assert intake is not None
+
+    async def failed_once() -> bool:
+        async with bridge.db.session() as s:
+            row = await s.scalar(select(ReceivedSms))
+            return row is not None and row.attempts >= 1
+
+    await wait_for(failed_once)
     assert await counts(bridge) == before, "the lead and conversation were rolled back"
-    status, _ = await twilio.send_inbound(
-        bridge.settings.public_url + "/twilio/sms",
-        from_=NEW_LEAD,
-        to=LINE,
-        body="a photo",
-        media=[(twilio.media_url(), "image/png")],
-        message_sid="SM" + "d" * 32,
-    )
-    assert status == 200
+    async with bridge.db.session() as s:
+        row = await s.scalar(select(ReceivedSms))
+        assert row is not None and error in (row.last_error or "")
+    monkeypatch.undo()
+    await wait_for(lambda: no_backlog(intake), timeout=15)
+    assert await photo(bridge, twilio) == 200  # a late retry of Twilio's changes nothing
+    await applied(bridge)
     after = await counts(bridge)
     assert after["leads"] == before["leads"] + 1
     assert after["messages"] == before["messages"] + 1

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Delivery, Message
+from tests.conftest import wait_for
 from tests.e2e.cluster import LINES, Cluster, enqueue_replies, inbound_tokens, slack_standin
 from tests.standins.slack import SlackStandIn
 from tests.standins.twilio import TwilioStandIn
@@ -71,6 +72,7 @@ async def test_sigkill_twenty_times_mid_burst(
         (proc,) = await cluster.start(1)
         for key in lead_of:  # the conversations exist before replies are queued
             await send_in(f"{key}-r00-in0")
+        await wait_for(cluster.applied)
         for r in range(KILLS):
             out = {lead_of[k]: [f"{k}-r{r:02d}-out{j}" for j in range(OUT_PER_ROUND)]
                    for k in lead_of}  # fmt: skip

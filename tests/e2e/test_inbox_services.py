@@ -15,7 +15,7 @@ from bot.services.commands import execute
 from bot.services.views import derived_state
 from bot.types import Actor, ChatRef, Outcome
 from storage.models import Conversation, Message
-from tests.conftest import DIRECTORY, LEAD, LINE, wait_for
+from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 SALES = ChatRef("slack", "C0SALES")
@@ -25,6 +25,7 @@ DANA, SAM, LEE = Actor("slack", "U0DANA"), Actor("slack", "U0SAM"), Actor("slack
 async def sms(bridge: SmsBridge, twilio: TwilioStandIn, body: str, frm: str = LEAD) -> None:
     url = bridge.settings.public_url + "/twilio/sms"
     assert (await twilio.send_inbound(url, from_=frm, to=LINE, body=body))[0] == 200
+    await applied(bridge)
 
 
 async def run(bridge: SmsBridge, actor: Actor, text: str, where: ChatRef = SALES) -> Outcome:

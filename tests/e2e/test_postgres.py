@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.app import Options, SmsBridge
 from bot.config import TwilioSettings
 from storage.models import Message
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, make_settings, wait_for
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 BASE_URL = os.environ.get("SMSBRIDGE_TEST_POSTGRES_URL")
@@ -59,6 +59,7 @@ async def test_flow_on_postgres_with_migrations(
         for i in range(5):
             status, _ = await twilio.send_inbound(webhook, from_=LEAD, to=LINE, body=f"m{i}")
             assert status == 200
+        await applied(first)
         from tests.e2e.test_sms_flow import reply
 
         for i in range(6):

@@ -94,6 +94,7 @@ async def test_three_processes_share_the_work_claim_once_and_keep_order(
             assert await cluster.sms_in(k + i, lead(k), f"c{k}-in{i}", to=line(k)) == 200
 
     await asyncio.gather(*(conversation(k) for k in range(CONVERSATIONS)))
+    await wait_for(cluster.applied)
     await enqueue_replies(cluster.db_url, {lead(k): [f"c{k}-out{i}" for i in range(4)]
                                            for k in range(CONVERSATIONS)})  # fmt: skip
     await wait_for(lambda: len(twilio.messages) >= CONVERSATIONS * 4, timeout=30)
@@ -128,6 +129,7 @@ async def test_a_killed_process_rows_are_taken_over_after_the_lease(
 ) -> None:
     for k in range(CONVERSATIONS):
         assert await cluster.sms_in(k, lead(k), f"c{k}-hello", to=line(k)) == 200
+    await wait_for(cluster.applied)
     await wait_for(lambda: len(inbound_tokens(slack, r"c\d+-hello")) == CONVERSATIONS, 30)
     # Twilio answers slowly, slower than the lease: sends are in flight when the kill
     # lands, and the live processes must renew their leases to keep theirs.

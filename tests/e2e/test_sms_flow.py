@@ -10,7 +10,7 @@ from bot.services.conversations import start_conversation
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
 from storage.models import Conversation, Delivery, Lead, Line, Message
-from tests.conftest import LEAD, LINE, wait_for
+from tests.conftest import LEAD, LINE, applied, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 
@@ -44,6 +44,7 @@ async def test_inbound_sms_is_stored_once_and_answered_with_empty_twiml(
         url, from_=LEAD, to=LINE, body="Hi, need a quote", message_sid="SM" + "a" * 32
     )
     assert status == 200
+    await applied(bridge)
     stored = await messages(bridge)
     inbound = [m for m in stored if m.kind == "sms"]
     assert len(inbound) == 1
@@ -58,6 +59,7 @@ async def test_reply_goes_out_and_status_callback_marks_it_delivered(
 ) -> None:
     url = bridge.settings.public_url + "/twilio/sms"
     await twilio.send_inbound(url, from_=LEAD, to=LINE, body="Hello?")
+    await applied(bridge)
     outcome = await reply(bridge, "Hi! This is Acme.")
     assert outcome.ok
     await wait_for(lambda: twilio.messages)
@@ -83,6 +85,7 @@ async def test_stop_opts_out_and_later_reply_is_refused(
 ) -> None:
     url = bridge.settings.public_url + "/twilio/sms"
     await twilio.send_inbound(url, from_=LEAD, to=LINE, body="Stop.")
+    await applied(bridge)
     async with bridge.db.session() as s:
         lead = await s.scalar(select(Lead))
         assert lead.opted_out
@@ -179,6 +182,7 @@ async def test_mms_out_is_rehosted_and_fetchable_until_it_expires(
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
     url = bridge.settings.public_url + "/twilio/sms"
     await twilio.send_inbound(url, from_=LEAD, to=LINE, body="send me a picture")
+    await applied(bridge)
     core = bridge.core
     assert core is not None
 
@@ -244,6 +248,7 @@ async def test_health_metrics_and_logs_without_full_numbers_or_secrets(
     caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
     url = bridge.settings.public_url
     await twilio.send_inbound(url + "/twilio/sms", from_=LEAD, to=LINE, body="hi")
+    await applied(bridge)
     await reply(bridge, "hello")
     await wait_for(lambda: twilio.messages)
     twilio.fail_next(drop=True, path_contains="Messages.json")

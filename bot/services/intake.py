@@ -1,0 +1,268 @@
+"""Flow 1 in two steps: an inbound SMS is stored as received before its webhook is
+answered, and applied (bot/services/inbound.py) right after, in arrival order per lead
+and line.
+
+Why: applying an SMS is ~2 ms of work (lead, conversation, message, header, chat
+deliveries); storing it is a row. Webhooks that arrive together are stored in one
+transaction (group commit), so a campaign's burst of replies is answered at the rate
+rows can be written, and applied as fast as the server can. Nothing is lost in between:
+the row is committed before Twilio gets its 200, a crash leaves it to be applied after
+restart, and applying it deletes it in the transaction that writes the message, so it
+is applied once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot import metrics
+from bot.core import Core
+from bot.domain.phones import mask_phone
+from bot.services.inbound import apply_inbound
+from bot.types import InboundSms, MediaRef, Outcome
+from storage.models import Line, Message, ReceivedSms
+
+log = logging.getLogger(__name__)
+
+Accepted = Literal["stored", "duplicate", "unknown_line"]
+MAX_BACKOFF = 300.0
+YIELD_SHARE = 3.0  # while webhooks are being stored, applying takes >= 1/4 of the loop
+
+
+class Intake:
+    """Stores inbound SMS (`accept`) and applies them in the background (`start`)."""
+
+    def __init__(self, core: Core, *, poll: float = 1.0) -> None:
+        self.core = core
+        self.poll = poll
+        self._waiting: list[tuple[InboundSms, asyncio.Future[Accepted]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._storing = 0  # webhooks waiting for their row to commit
+        self._stored = asyncio.Event()  # set when none is
+        self._next = self._next_query()
+
+    async def accept(self, sms: InboundSms) -> Accepted:
+        """Store `sms`; returns once it is committed. Raises SQLAlchemyError when the
+        database cannot take it (the webhook then answers 5xx and Twilio retries)."""
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        self._waiting.append((sms, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="intake-flush")
+        self._storing += 1
+        self._stored.clear()
+        try:
+            return await future
+        finally:
+            self._storing -= 1
+            if not self._storing:
+                self._stored.set()
+
+    async def _flush(self) -> None:
+        # Webhooks that arrive while a batch commits make up the next batch.
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await self._store([sms for sms, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+            self._arrived.set()
+
+    async def _store(self, batch: list[InboundSms]) -> list[Accepted]:
+        for attempt in range(3):
+            try:
+                async with self.core.db.session() as session, session.begin():
+                    return await self._insert(session, batch)
+            except IntegrityError:
+                # The same webhook stored by another process just now: the next attempt
+                # sees its row and answers "duplicate".
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _insert(self, session: AsyncSession, batch: list[InboundSms]) -> list[Accepted]:
+        phones = {sms.to_phone for sms in batch}
+        sids = [sms.provider_sid for sms in batch]
+        lines = set(await session.scalars(select(Line.phone).where(Line.phone.in_(phones))))
+        known = set(
+            await session.scalars(
+                select(ReceivedSms.provider_sid).where(ReceivedSms.provider_sid.in_(sids))
+            )
+        )
+        known.update(
+            await session.scalars(
+                select(Message.provider_sid).where(Message.provider_sid.in_(sids))
+            )
+        )
+        now = self.core.now()
+        rows = []
+        results: list[Accepted] = []
+        for sms in batch:
+            if sms.to_phone not in lines:
+                results.append("unknown_line")
+            elif sms.provider_sid in known:
+                results.append("duplicate")
+            else:
+                known.add(sms.provider_sid)
+                rows.append(_row(sms, now))
+                results.append("stored")
+        if rows:
+            await session.execute(insert(ReceivedSms), rows)
+        return results
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="intake")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._arrived.set()
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            started = loop.time()
+            try:
+                applied = await self.apply_next()
+            except Exception:
+                log.exception("intake: applying a received SMS failed")
+                applied = False
+            if applied:
+                # Applying runs on the event loop without a pause (SQLite is inline).
+                # Webhooks being stored go first, for up to three times the loop time
+                # an apply took: answering a burst fast keeps Twilio from timing out
+                # and retrying; the applying catches up when the burst ends.
+                took = loop.time() - started
+                await asyncio.sleep(0)
+                if self._storing:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stored.wait(), YIELD_SHARE * took)
+                continue
+            try:
+                await asyncio.wait_for(self._arrived.wait(), self.poll)
+            except TimeoutError:
+                pass
+            self._arrived.clear()
+
+    def _next_query(self) -> Select[tuple[ReceivedSms]]:
+        """The oldest due row with no older row of the same lead and line (their order
+        is the conversation's order). Built once: building it costs more than running it."""
+        earlier = aliased(ReceivedSms)
+        blocked = exists().where(
+            and_(
+                earlier.line_phone == ReceivedSms.line_phone,
+                earlier.lead_phone == ReceivedSms.lead_phone,
+                earlier.id < ReceivedSms.id,
+            )
+        )
+        due = or_(ReceivedSms.not_before.is_(None), ReceivedSms.not_before <= bindparam("now"))
+        return (
+            select(ReceivedSms)
+            .where(due, ~blocked)
+            .order_by(ReceivedSms.id)
+            .limit(1)
+            # PostgreSQL: a row another process is applying is skipped; its later rows
+            # stay blocked by it until that process commits.
+            .with_for_update(skip_locked=True, of=ReceivedSms)
+        )
+
+    async def apply_next(self) -> bool:
+        """Apply the next received SMS; False when none is due."""
+        taken: list[tuple[int, InboundSms]] = []
+
+        async def work(session: AsyncSession) -> Outcome | None:
+            row = await session.scalar(self._next, {"now": self.core.now()})
+            if row is None:
+                return None
+            taken[:] = [(row.id, _inbound(row))]
+            outcome = await apply_inbound(self.core, session, taken[0][1])
+            await session.execute(delete(ReceivedSms).where(ReceivedSms.id == row.id))
+            return outcome
+
+        try:
+            outcome = await self.core.run(work)
+        except Exception as exc:
+            if not taken:
+                raise
+            await self._postpone(*taken[0], exc)
+            return True
+        if outcome is None:
+            return False
+        if not outcome.ok:
+            metrics.WEBHOOKS.labels("twilio_sms", "dropped").inc()
+            log.warning("intake: received SMS dropped: %s", outcome.text)
+        return True
+
+    async def _postpone(self, row_id: int, sms: InboundSms, exc: Exception) -> None:
+        """A failed apply is tried again later; the lead's later SMS wait behind it."""
+        log.exception(
+            "intake: could not apply %s from %s", sms.provider_sid, mask_phone(sms.from_phone)
+        )
+        async with self.core.db.session() as session, session.begin():
+            attempts = await session.scalar(
+                select(ReceivedSms.attempts).where(ReceivedSms.id == row_id)
+            )
+            if attempts is None:
+                return
+            delay = min(MAX_BACKOFF, 2.0**attempts)
+            await session.execute(
+                update(ReceivedSms)
+                .where(ReceivedSms.id == row_id)
+                .values(
+                    attempts=attempts + 1,
+                    not_before=self.core.now() + timedelta(seconds=delay),
+                    last_error=repr(exc)[:500],
+                )
+            )
+
+    async def backlog(self) -> int:
+        """Received SMS not applied yet."""
+        async with self.core.db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(ReceivedSms)) or 0)
+
+
+def _row(sms: InboundSms, now: datetime) -> dict[str, object]:
+    return {
+        "provider_sid": sms.provider_sid,
+        "line_phone": sms.to_phone,
+        "lead_phone": sms.from_phone,
+        "payload": {
+            "body": sms.body,
+            "media": [[m.url, m.content_type] for m in sms.media],
+            "opt_out_type": sms.opt_out_type,
+        },
+        "received_at": now,
+        "attempts": 0,
+    }
+
+
+def _inbound(row: ReceivedSms) -> InboundSms:
+    payload = row.payload
+    return InboundSms(
+        provider_sid=row.provider_sid,
+        from_phone=row.lead_phone,
+        to_phone=row.line_phone,
+        body=payload.get("body", ""),
+        media=tuple(MediaRef(url, kind) for url, kind in payload.get("media", [])),
+        opt_out_type=payload.get("opt_out_type"),
+    )
