@@ -18,9 +18,21 @@ import logging
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import metrics
@@ -51,6 +63,13 @@ class Intake:
         self._storing = 0  # webhooks waiting for their row to commit
         self._stored = asyncio.Event()  # set when none is
         self._next = self._next_query()
+        self._lines: set[str] = set()
+        sids = bindparam("sids", expanding=True)
+        # Stored and not applied yet, or applied already.
+        self._known = union_all(
+            select(ReceivedSms.provider_sid).where(ReceivedSms.provider_sid.in_(sids)),
+            select(Message.provider_sid).where(Message.provider_sid.in_(sids)),
+        )
 
     async def accept(self, sms: InboundSms) -> Accepted:
         """Store `sms`; returns once it is committed. Raises SQLAlchemyError when the
@@ -85,10 +104,12 @@ class Intake:
             self._arrived.set()
 
     async def _store(self, batch: list[InboundSms]) -> list[Accepted]:
+        await self._learn_lines({sms.to_phone for sms in batch} - self._lines)
         for attempt in range(3):
             try:
-                async with self.core.db.session() as session, session.begin():
-                    return await self._insert(session, batch)
+                # A Core connection, not an ORM session: this runs for every webhook.
+                async with self.core.db.engine.begin() as conn:
+                    return await self._insert(conn, batch)
             except IntegrityError:
                 # The same webhook stored by another process just now: the next attempt
                 # sees its row and answers "duplicate".
@@ -96,25 +117,21 @@ class Intake:
                     raise
         raise AssertionError("unreachable")
 
-    async def _insert(self, session: AsyncSession, batch: list[InboundSms]) -> list[Accepted]:
-        phones = {sms.to_phone for sms in batch}
+    async def _learn_lines(self, phones: set[str]) -> None:
+        """Lines are few and only added: known ones are kept, unknown ones looked up."""
+        if phones:
+            async with self.core.db.engine.connect() as conn:
+                found = await conn.scalars(select(Line.phone).where(Line.phone.in_(phones)))
+                self._lines.update(found)
+
+    async def _insert(self, conn: AsyncConnection, batch: list[InboundSms]) -> list[Accepted]:
         sids = [sms.provider_sid for sms in batch]
-        lines = set(await session.scalars(select(Line.phone).where(Line.phone.in_(phones))))
-        known = set(
-            await session.scalars(
-                select(ReceivedSms.provider_sid).where(ReceivedSms.provider_sid.in_(sids))
-            )
-        )
-        known.update(
-            await session.scalars(
-                select(Message.provider_sid).where(Message.provider_sid.in_(sids))
-            )
-        )
+        known = set(await conn.scalars(self._known, {"sids": sids}))
         now = self.core.now()
         rows = []
         results: list[Accepted] = []
         for sms in batch:
-            if sms.to_phone not in lines:
+            if sms.to_phone not in self._lines:
                 results.append("unknown_line")
             elif sms.provider_sid in known:
                 results.append("duplicate")
@@ -123,7 +140,7 @@ class Intake:
                 rows.append(_row(sms, now))
                 results.append("stored")
         if rows:
-            await session.execute(insert(ReceivedSms), rows)
+            await conn.execute(insert(ReceivedSms.__table__), rows)
         return results
 
     def start(self) -> None:
