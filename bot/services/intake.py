@@ -64,6 +64,7 @@ class Intake:
         self._stored = asyncio.Event()  # set when none is
         self._next = self._next_query()
         self._lines: set[str] = set()
+        self._more = True  # received SMS may be waiting (rows of an earlier run, too)
         sids = bindparam("sids", expanding=True)
         # Stored and not applied yet, or applied already.
         self._known = union_all(
@@ -164,7 +165,7 @@ class Intake:
             except Exception:
                 log.exception("intake: applying a received SMS failed")
                 applied = False
-            if applied:
+            if applied and self._more:
                 # Applying runs on the event loop without a pause (SQLite is inline).
                 # Webhooks being stored go first, for up to three times the loop time
                 # an apply took: answering a burst fast keeps Twilio from timing out
@@ -214,6 +215,8 @@ class Intake:
             taken[:] = [(row.id, _inbound(row))]
             outcome = await apply_inbound(self.core, session, taken[0][1])
             await session.execute(delete(ReceivedSms).where(ReceivedSms.id == row.id))
+            # Whether to look again at once, or wait for the next webhook (or the poll).
+            self._more = await session.scalar(select(ReceivedSms.id).limit(1)) is not None
             return outcome
 
         try:
