@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.common import LINE, free_port, rss_kib, run_load, start_server, workdir
 from bench.dataset import Loaded, lead_phone_of, load
-from bench.ingest import drop_database, postgres_database, signed_requests
+from bench.ingest import applied, drop_database, postgres_database, signed_requests
 from bot.config import Settings, parse_directory
 from bot.core import Core
 from bot.delivery.worker import Result, Worker
@@ -110,7 +110,7 @@ async def measure(tmp: Path, url: str, conversations: int, messages_per: int) ->
             await asyncio.sleep(1.0)
             rss_idle = rss_kib(server.pid)
             report = await asyncio.to_thread(run_load, file, base + "/twilio/sms", 32)
-            await asyncio.sleep(0.5)
+            applying = await applied(url)  # the answered SMS, applied: the "after" state
             rss_busy = rss_kib(server.pid)
             times = await query_times(db, data)
         finally:
@@ -124,6 +124,7 @@ async def measure(tmp: Path, url: str, conversations: int, messages_per: int) ->
             "rss_busy": rss_busy / 1024,
             "times": times,
             "webhook_rps": WEBHOOKS / report["wall"],
+            "apply_rps": WEBHOOKS / (report["wall"] + applying),
         }
     finally:
         await db.dispose()
@@ -139,8 +140,9 @@ def report(name: str, full: dict[str, Any], base: dict[str, Any]) -> list[str]:
         f"{full['rss_busy']:.0f} MiB after {WEBHOOKS:,} webhooks "
         f"(baseline {base['rss_idle']:.0f} / {base['rss_busy']:.0f} MiB, ratio "
         f"{full['rss_busy'] / base['rss_busy']:.2f})",
-        f"    webhooks to existing conversations: {full['webhook_rps']:.0f} req/s "
-        f"(baseline {base['webhook_rps']:.0f})",
+        f"    webhooks to existing conversations: answered {full['webhook_rps']:.0f}/s "
+        f"(baseline {base['webhook_rps']:.0f}), applied {full['apply_rps']:.0f}/s "
+        f"(baseline {base['apply_rps']:.0f})",
     ]
     for key, value in full["times"].items():
         b = base["times"][key]

@@ -44,6 +44,14 @@ class Core:
         """Tell the workers there is new work. Call after the commit, never before."""
         self._wake.set()
 
+    @property
+    def woken(self) -> bool:
+        """Work was signalled since the workers last looked."""
+        return self._wake.is_set()
+
+    def wait_done(self) -> None:
+        self._wake.clear()
+
     async def wait_for_work(self, timeout: float) -> None:
         try:
             await asyncio.wait_for(self._wake.wait(), timeout)

@@ -18,6 +18,9 @@ CHAT_STATUS = "chat.status"
 CHAT_NOTICE = "chat.notice"
 
 
+QUEUED = "smsbridge.queued"  # session.info key: this transaction queued a delivery
+
+
 def enqueue(
     session: AsyncSession,
     kind: str,
@@ -39,6 +42,7 @@ def enqueue(
         created_at=now,
     )
     session.add(delivery)
+    session.info[QUEUED] = True
     return delivery
 
 
