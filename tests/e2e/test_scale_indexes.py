@@ -26,7 +26,7 @@ from bench.dataset import BENCH_LINE, Loaded, lead_phone_of, load
 from bot.config import Settings
 from bot.core import Core
 from bot.delivery.worker import Result, Worker
-from bot.services.inbound import receive_sms
+from bot.services.intake import Intake
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from bot.types import InboundSms
 from storage.db import Database
@@ -144,16 +144,19 @@ async def test_inbox_queries_use_indexes(loaded: tuple[Database, Loaded]) -> Non
 
 
 async def test_inbound_sms_and_opt_out_use_indexes(loaded: tuple[Database, Loaded]) -> None:
-    """The ingest path, and STOP (which reads every conversation of the lead)."""
+    """The ingest path (stored by the intake, then applied), and STOP (which reads every
+    conversation of the lead)."""
     db, _ = loaded
     core = Core(db, Settings(database_url=db.url), chat_platforms={"slack"})
+    intake = Intake(core)
     phone = lead_phone_of(10)  # a lead of the bench organization, on its line
 
     async def calls() -> None:
         for i, body in enumerate(("Is Tuesday still OK?", "STOP", "START")):
             sms = InboundSms(f"SMPLAN{i:026d}", phone, BENCH_LINE, body, ())
-            outcome = await receive_sms(core, sms)
-            assert outcome.ok and not outcome.data.get("duplicate"), outcome
+            assert await intake.accept(sms) == "stored"
+            assert await intake.apply_next()
+        assert not await intake.apply_next()
 
     assert_indexed(db, await plans(db, await captured(db, calls)))
 
