@@ -7,6 +7,7 @@ and take `sx` as a test argument."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -200,9 +201,15 @@ class SlackEnv:
         return await self.response(url)
 
     async def interact(self, payload: dict[str, Any]) -> None:
+        await self.submit(payload)
+
+    async def submit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An interaction; returns our app's answer to it (a view_submission's
+        `response_action`, e.g. errors), {} for a bare ack."""
         body = sp.interactive_body(payload)
-        status, _ = await sp.post_signed(self.events_url, body, FORM, SECRET)
+        status, answer = await sp.post_signed(self.events_url, body, FORM, SECRET)
         assert status == 200
+        return json.loads(answer) if answer.strip() else {}
 
 
 @pytest.fixture(name="sx")

@@ -1,6 +1,6 @@
 """Bolt listeners for interactivity: the header card's buttons and user picker, the Retry
-button under a failed SMS, the draft's Send / Discard, message shortcuts and the modals
-they open. Slack gives commands no thread, so these are how members act on a thread."""
+button under a failed SMS, the draft's Send / Edit / Discard, message shortcuts and the
+modals they open. Slack gives commands no thread, so these are how members act on a thread."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
@@ -137,6 +138,20 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         else:
             await _say(respond, outcome.text)
 
+    @app.action("draft_edit")
+    @tracked
+    async def on_draft_edit(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        meta = json.loads(action["value"])
+        draft = meta.pop("text", "")
+        typed = _value(body, "draft", "text").get("value")
+        # What is in the box now (the member may have started editing), else the draft.
+        text = typed if isinstance(typed, str) and typed.strip() else draft
+        meta["response_url"] = body.get("response_url")
+        await _open(client, body, views.draft_modal(text, meta))
+
     @app.action("draft_discard")
     @tracked
     async def on_draft_discard(ack: Any, respond: AsyncRespond) -> None:
@@ -180,6 +195,30 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         await ack()
         await modal_command(body, view, Command("assign", {"member": user}))
 
+    @app.view(views.DRAFT_MODAL)
+    @tracked
+    async def on_draft_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        text = _value(view, "draft", "text").get("value") or ""
+        if not text.strip():
+            await ack(
+                response_action="errors",
+                errors={"draft": "Write the message first: an empty SMS cannot be sent."},
+            )
+            return
+        await ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        where = ChatRef("slack", meta["channel"], meta["thread_ts"])
+        actor = _actor(body)
+        outcome = await drafts.send_draft(
+            core, actor, where, int(meta["conversation"]), text, ai_assisted=bool(meta["ai"])
+        )
+        if outcome.ok and await _replace(meta.get("response_url"), f"✅ {outcome.text}"):
+            return
+        # A refusal (opted out, quiet hours, no permission) comes after the modal closed,
+        # like the note and assign modals' answers; the draft message stays to try again.
+        answer = f"✅ {outcome.text}" if outcome.ok else outcome.text
+        await plugin.ephemeral(where.channel, actor.user_id, answer, thread_ts=where.thread_id)
+
     async def modal_command(body: dict[str, Any], view: dict[str, Any], command: Command) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         where = ChatRef("slack", meta.get("channel", ""), meta.get("thread_ts") or None)
@@ -191,6 +230,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    """An input's state in a view, or in a block_actions payload (same shape)."""
     values = (view.get("state") or {}).get("values") or {}
     return (values.get(block) or {}).get(action) or {}
 
@@ -200,3 +240,16 @@ async def _open(client: AsyncWebClient, body: dict[str, Any], modal: dict[str, A
         await client.views_open(trigger_id=body["trigger_id"], view=modal)
     except SlackApiError as exc:
         log.warning("slack: modal not opened: %s", exc.response.get("error"))
+
+
+async def _replace(response_url: str | None, text: str) -> bool:
+    """The draft message becomes `text`, as after Send. False when that failed (Slack
+    keeps a response_url for 30 minutes)."""
+    if not response_url:
+        return False
+    try:
+        answer = await AsyncRespond(response_url=response_url)(text=text, replace_original=True)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack: draft not replaced: %s", exc)
+        return False
+    return answer.status_code == 200

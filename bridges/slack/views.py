@@ -1,5 +1,5 @@
-"""Block Kit shown to one member: modals (add note, assign), AI drafts, conversation lists
-with links to their threads, and the App Home tab."""
+"""Block Kit shown to one member: modals (add note, assign, edit a draft), AI drafts,
+conversation lists with links to their threads, and the App Home tab."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from bridges.slack.render import STATE_BADGE, clip, escape, permalink
 
 NOTE_MODAL = "sms_note_modal"
 ASSIGN_MODAL = "sms_assign_modal"
+DRAFT_MODAL = "sms_draft_modal"
+BUTTON_VALUE_MAX = 2000  # Slack's limit for a button's value
+SMS_MAX = 1600  # Twilio's limit for one message body, shown as the box's own limit
 FILTER_TITLES = {
     "open": "Open",
     "unread": "Unread",
@@ -74,7 +77,8 @@ def assign_modal(channel: str, thread_ts: str) -> dict[str, Any]:
 
 
 def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[str, Any]]:
-    """A draft only its requester sees, in an editable box: Send, or Discard."""
+    """A draft only its requester sees, in an editable box: Send, Edit (a modal with more
+    room) or Discard."""
     data = outcome.data
     if data.get("ai"):
         title = f"✨ *AI draft* · only you see this · {data.get('describe', '')}"
@@ -83,14 +87,19 @@ def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[st
     unknown = data.get("unknown_fields") or []
     if unknown:
         title += "\n⚠️ Unknown fields left as typed: " + ", ".join(f"`{f}`" for f in unknown)
-    value = json.dumps(
-        {
-            "conversation": outcome.conversation_id,
-            "channel": channel,
-            "thread_ts": thread_ts,
-            "ai": bool(data.get("ai")),
-        }
-    )
+    draft = str(data.get("draft", ""))
+    meta = {
+        "conversation": outcome.conversation_id,
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "ai": bool(data.get("ai")),
+    }
+    value = json.dumps(meta)
+    # The draft rides along for Edit in case Slack's state lacks the box; too long, it
+    # does not fit a button value and Edit reads the box only.
+    edit_value = json.dumps({**meta, "text": draft}, ensure_ascii=False)
+    if len(edit_value) > BUTTON_VALUE_MAX:
+        edit_value = value
     return [
         {"type": "section", "text": _text("mrkdwn", title)},
         {
@@ -101,7 +110,7 @@ def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[st
                 "type": "plain_text_input",
                 "action_id": "text",
                 "multiline": True,
-                "initial_value": clip(str(data.get("draft", "")), 3000),
+                "initial_value": clip(draft, 3000),
             },
         },
         {
@@ -117,6 +126,12 @@ def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[st
                 },
                 {
                     "type": "button",
+                    "text": _text("plain_text", "Edit"),
+                    "action_id": "draft_edit",
+                    "value": edit_value,
+                },
+                {
+                    "type": "button",
                     "text": _text("plain_text", "Discard"),
                     "action_id": "draft_discard",
                     "value": "discard",
@@ -124,6 +139,41 @@ def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[st
             ],
         },
     ]
+
+
+def draft_modal(text: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """The draft in a modal to change it, then send it. `meta` is what sending needs
+    (conversation, channel, thread_ts, ai) and the response_url of the draft message,
+    which becomes the result once sent."""
+    ai = bool(meta.get("ai"))
+    note = (
+        "✨ Sent as AI-assisted, with you as the one who approved it."
+        if ai
+        else "📋 Sent as your reply."
+    )
+    return {
+        "type": "modal",
+        "callback_id": DRAFT_MODAL,
+        "private_metadata": json.dumps(meta),
+        "title": _text("plain_text", "Edit AI draft" if ai else "Edit snippet"),
+        "submit": _text("plain_text", "Send as SMS"),
+        "close": _text("plain_text", "Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "draft",
+                "label": _text("plain_text", "SMS to the lead"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": SMS_MAX,
+                    "initial_value": clip(text, SMS_MAX),
+                },
+            },
+            {"type": "context", "elements": [_text("mrkdwn", note)]},
+        ],
+    }
 
 
 def item_line(item: InboxItem, team_url: str) -> str:

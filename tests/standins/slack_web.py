@@ -243,6 +243,12 @@ class SlackWorkspace:
         spec = json_arg(spec)
         if not isinstance(spec, dict) or spec.get("type") not in ("modal", "home"):
             raise SlackError("invalid_arguments")
+        # Slack refuses a view past its limits: 24-character title and buttons, 3,000
+        # characters of private_metadata, 100 blocks.
+        names = [(spec.get(k) or {}).get("text", "") for k in ("title", "submit", "close")]
+        too_long = any(len(n) > 24 for n in names) or len(spec.get("private_metadata", "")) > 3000
+        if too_long or len(spec.get("blocks") or []) > 100:
+            raise SlackError("invalid_arguments")
         return sp.view_object(spec, view_id=view_id, team_id=self.team_id, bot_id=self.bot_id)
 
     # ---- Web API methods: api_<method, dots as underscores>(args) -> answer ------------
