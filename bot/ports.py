@@ -105,11 +105,12 @@ class ChatBridge(Protocol):
         thread: ThreadRef,
         text: str,
         *,
-        user_id: str | None = None,
+        mention: str | None = None,
         retry_message_id: int | None = None,
     ) -> None:
-        """A notice in the thread; with a user id, shown only to that user where possible;
-        with a message id, offering a Retry button for that SMS."""
+        """A notice in the thread, for everyone in it; with a platform user id, that user
+        is mentioned (a push on their phone); with a message id, offering a Retry button
+        for that SMS."""
         ...
 
 

@@ -126,7 +126,7 @@ class ChatMirror:
                 await self.bridge.notify(
                     thread,
                     delivery.payload.get("text", ""),
-                    user_id=delivery.payload.get("user_id"),
+                    mention=delivery.payload.get("mention"),
                     retry_message_id=delivery.message_id
                     if "retry" in delivery.payload.get("actions", [])
                     else None,

@@ -118,12 +118,12 @@ def notice(
     text: str,
     *,
     now: datetime,
-    user_platform: str | None = None,
-    user_id: str | None = None,
+    mention: dict[str, str | None] | None = None,
     actions: list[str] | None = None,
     message_id: int | None = None,
 ) -> None:
-    """A loud line in the thread (failed send, unknown outcome, held until morning)."""
+    """A loud line in the thread (failed send, unknown outcome, held until morning);
+    `mention`: the user to mention, by platform."""
     for platform in sorted(platforms & route_platforms(conversation)):
         enqueue(
             session,
@@ -134,7 +134,7 @@ def notice(
             message_id=message_id,
             payload={
                 "text": text,
-                "user_id": user_id if platform == user_platform else None,
+                "mention": (mention or {}).get(platform),
                 "actions": actions or [],
             },
         )

@@ -111,6 +111,7 @@ class SmsSender:
             portal.notice(
                 f"⚠️ SMS to {portal.label} failed: {error_text(exc.code, str(exc))}.",
                 message_id=message.id,
+                mention=await portal.author_of(message),
             )
 
         return finish
@@ -136,6 +137,7 @@ class SmsSender:
             "sending). It was not repeated automatically: check with the lead, or press Retry.",
             message_id=message.id,
             actions=["retry"],
+            mention=await portal.author_of(message),
         )
 
     def _refused_opted_out(self, message_id: int) -> object:
@@ -174,4 +176,5 @@ class SmsSender:
             f"⚠️ SMS to {portal.label} failed after several tries: {reason}.",
             message_id=message.id,
             actions=["retry"],
+            mention=await portal.author_of(message),
         )

@@ -208,6 +208,7 @@ async def apply_status(core: Core, update_: StatusUpdate) -> Outcome:
                 f"{error_text(update_.error_code, update_.error_message)}.",
                 message_id=message.id,
                 actions=["retry"],
+                mention=await portal.author_of(message),
             )
         return Outcome(True, update_.status, message_id=message.id)
 

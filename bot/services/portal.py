@@ -107,8 +107,15 @@ class Portal:
         )
 
     def notice(
-        self, text: str, *, message_id: int | None = None, actions: list[str] | None = None
+        self,
+        text: str,
+        *,
+        message_id: int | None = None,
+        actions: list[str] | None = None,
+        mention: Member | None = None,
     ) -> None:
+        """A loud line in the thread; `mention`: the teammate it concerns (their phone
+        buzzes), on every platform they are known on."""
         queue.notice(
             self.session,
             self.platforms,
@@ -117,7 +124,17 @@ class Portal:
             now=self.core.now(),
             message_id=message_id,
             actions=actions,
+            mention={"slack": mention.slack_user, "discord": mention.discord_user}
+            if mention
+            else None,
         )
+
+    async def author_of(self, message: Message) -> Member | None:
+        """The teammate who wrote an outbound message (None for the CLI, campaigns, auto
+        replies)."""
+        if message.author_id is None:
+            return None
+        return await self.session.get(Member, message.author_id)
 
     def mark_read(self) -> None:
         """A member acted on the conversation: it is no longer unread."""

@@ -184,14 +184,13 @@ class DiscordChat:
         thread: ThreadRef,
         text: str,
         *,
-        user_id: str | None = None,
+        mention: str | None = None,
         retry_message_id: int | None = None,
     ) -> None:
-        # Discord has no ephemeral messages outside interactions: a mention is the
-        # nearest thing to "shown to that user".
-        content = f"<@{user_id}> {text}" if user_id else text
+        # Seen by everyone in the thread; the mention pushes it to the teammate concerned.
+        content = f"<@{mention}> {text}" if mention else text
         mentions = discord.AllowedMentions(
-            everyone=False, roles=False, users=[discord.Object(int(user_id))] if user_id else []
+            everyone=False, roles=False, users=[discord.Object(int(mention))] if mention else []
         )
         view = retry_view(retry_message_id) if retry_message_id else discord.utils.MISSING
         async with rest_errors():

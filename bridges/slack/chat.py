@@ -128,27 +128,17 @@ class SlackChat:
         thread: ThreadRef,
         text: str,
         *,
-        user_id: str | None = None,
+        mention: str | None = None,
         retry_message_id: int | None = None,
     ) -> None:
+        # Seen by everyone in the thread (it is the team's inbox); the mention pushes it
+        # to the teammate whose SMS it is about.
+        if mention:
+            text = f"<@{mention}> {text}"
         blocks = render.notice_blocks(text, retry_message_id)
-        where = {"channel": thread.channel, "thread_ts": thread.thread_id}
-        if user_id:
-            try:
-                await self._call(
-                    self.client.chat_postEphemeral,
-                    THREAD_GONE,
-                    user=user_id,
-                    text=text,
-                    blocks=blocks,
-                    **where,
-                )
-                return
-            except Rejected:
-                # Not in the channel any more, say: the notice must still be seen.
-                text = f"<@{user_id}> {text}"
-                blocks = render.notice_blocks(text, retry_message_id)
-        await self._post(text=text, blocks=blocks, **where)
+        await self._post(
+            text=text, blocks=blocks, channel=thread.channel, thread_ts=thread.thread_id
+        )
 
     # ---- status marks --------------------------------------------------------------
 

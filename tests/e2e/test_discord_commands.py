@@ -251,6 +251,7 @@ async def test_retry_button_under_a_failed_sms_sends_it_once_more(
         lambda: [m for m in posts(discord_api, thread["id"]) if "not delivered" in m["content"]]
     )
     assert "unreachable" in notice[0]["content"]
+    assert notice[0]["content"].startswith(f"<@{DANA}> ")  # her phone buzzes
     shown = copy.deepcopy(notice[0])  # as a second, quick click still sees it
     retry = next(c for c in custom_ids(shown) if c.startswith("smsbridge:retry:"))
     click = await discord_api.component_interaction(thread["id"], DANA, retry, message=shown)

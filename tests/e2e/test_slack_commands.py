@@ -144,6 +144,7 @@ async def test_failed_sms_offers_retry_once(sx: SlackEnv) -> None:
     await wait_for(lambda: any("not delivered" in t for t in sx.texts(header)))
     notice = next(m for m in sx.thread(header) if "not delivered" in m.get("text", ""))
     assert "handset is unreachable" in notice["text"]
+    assert notice["text"].startswith("<@U0DANA> ")  # the author's phone buzzes
     [button] = notice["blocks"][1]["elements"]
     assert button["action_id"] == "sms_retry"
     answer = await sx.click("sms_retry", button["value"], "U0DANA", notice, thread_ts=header["ts"])
