@@ -12,7 +12,7 @@ from discord import app_commands
 from bot.core import Core
 from bridges.discord.actions import Actions
 from bridges.discord.commands import SmsGroup
-from bridges.discord.components import DYNAMIC_ITEMS
+from bridges.discord.components import DYNAMIC_ITEMS, draft_submitted
 from bridges.discord.events import ThreadEvents
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,15 @@ class BridgeClient(discord.Client):
 
     async def on_message(self, message: discord.Message) -> None:
         await self.events.on_message(message)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.modal_submit:
+            submitted = draft_submitted(dict(interaction.data or {}))
+            if submitted is not None:
+                conversation_id, ai, text = submitted
+                await self.actions.send_draft(
+                    interaction, conversation_id, text, ai=ai, edit_card=False
+                )
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         await self.events.on_raw_message_edit(payload)

@@ -152,8 +152,7 @@ class DraftButton(
         actions = _actions(interaction)
         text = draft_text(interaction.message)
         if self.action == "draftedit":
-            modal = DraftModal(actions, self.conversation_id, text, self.ai)
-            await interaction.response.send_modal(modal)
+            await interaction.response.send_modal(DraftModal(self.conversation_id, text, self.ai))
         elif self.action == "draftsend":
             await actions.send_draft(
                 interaction, self.conversation_id, text, ai=self.ai, edit_card=True
@@ -164,19 +163,46 @@ class DraftButton(
             )
 
 
+DRAFT_MODAL = re.compile(rf"{PREFIX}:draftmodal:(?P<id>\d+):(?P<ai>[01])")
+DRAFT_TEXT = f"{PREFIX}:drafttext"
+
+
 class DraftModal(discord.ui.Modal, title="Edit the draft"):
-    def __init__(self, actions: Actions, conversation_id: int, text: str, ai: bool) -> None:
-        super().__init__(custom_id=custom_id("draftmodal", conversation_id), timeout=900)
-        self.actions, self.conversation_id, self.ai = actions, conversation_id, ai
-        self.body: discord.ui.TextInput[DraftModal] = discord.ui.TextInput(
-            label="SMS text", style=discord.TextStyle.paragraph, default=text, max_length=1600
+    """Its submit is handled from its custom_id and field (`draft_submitted`, called by
+    the client for every modal submit), not by this object: a modal open across a
+    restart still sends."""
+
+    def __init__(self, conversation_id: int, text: str, ai: bool) -> None:
+        # The timeout only frees discord.py's record of it; a later submit still sends.
+        super().__init__(
+            custom_id=f"{custom_id('draftmodal', conversation_id)}:{int(ai)}", timeout=900
         )
-        self.add_item(self.body)
+        self.add_item(
+            discord.ui.TextInput(
+                label="SMS text",
+                custom_id=DRAFT_TEXT,
+                style=discord.TextStyle.paragraph,
+                default=text,
+                max_length=1600,
+            )
+        )
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        await self.actions.send_draft(
-            interaction, self.conversation_id, self.body.value, ai=self.ai, edit_card=False
-        )
+        """Answered by `draft_submitted`."""
+
+
+def draft_submitted(data: dict[str, Any]) -> tuple[int, bool, str] | None:
+    """(conversation id, AI-assisted, text) of a submitted draft modal; None for any
+    other modal."""
+    match = DRAFT_MODAL.fullmatch(str(data.get("custom_id", "")))
+    if match is None:
+        return None
+    text = ""
+    for row in data.get("components") or []:
+        for field in row.get("components") or []:
+            if field.get("custom_id") == DRAFT_TEXT:
+                text = str(field.get("value") or "")
+    return int(match["id"]), match["ai"] == "1", text
 
 
 DYNAMIC_ITEMS = (HeaderButton, AssignSelect, RetryButton, DraftButton)

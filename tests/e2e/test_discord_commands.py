@@ -192,6 +192,36 @@ async def test_snippet_card_sends_on_click_and_discard_sends_nothing(
     assert [m["body"] for m in twilio.messages] == ["We open at 8."]
 
 
+async def test_draft_modal_open_across_a_restart_still_sends(
+    tmp_path: Path, discord_api: DiscordStandIn, twilio: TwilioStandIn
+) -> None:
+    settings = discord_settings(tmp_path, discord_api, twilio)
+    app = await start_bridge(settings)
+    try:
+        thread = await opened(app, discord_api, twilio)
+        add = await discord_api.command_interaction(
+            thread["id"], SAM, "snippet", {"action": "add", "name": "hours", "text": "9 to 5"}
+        )
+        await answered(discord_api, add)
+        ask = await discord_api.command_interaction(thread["id"], SAM, "snippet", {"name": "hours"})
+        await answered(discord_api, ask)
+        card = discord_api.interactions[ask["id"]].followups[-1]
+        edit = next(c for c in custom_ids(card) if c.startswith("smsbridge:draftedit:"))
+        click = await discord_api.component_interaction(thread["id"], SAM, edit, message=card)
+        modal = (await wait_for(lambda: discord_api.interaction_responses(click["id"])))[0]
+        field = modal["data"]["components"][0]["components"][0]
+        await app.stop()  # a deploy while Sam is typing
+        app = await start_bridge(settings)
+        submit = await discord_api.modal_interaction(
+            thread["id"], SAM, modal["data"]["custom_id"], {field["custom_id"]: "We open 9 to 5."}
+        )
+        await answered(discord_api, submit)
+        await wait_for(lambda: twilio.messages)
+        assert [m["body"] for m in twilio.messages] == ["We open 9 to 5."]
+    finally:
+        await app.stop()
+
+
 async def test_ai_draft_is_edited_in_a_modal_then_sent_as_ai_assisted(
     tmp_path: Path, discord_api: DiscordStandIn, twilio: TwilioStandIn
 ) -> None:
@@ -234,6 +264,7 @@ async def test_ai_draft_is_edited_in_a_modal_then_sent_as_ai_assisted(
                 ]
             )
             assert "sent as SMS" in mirrored[0]["content"]
+            assert len(twilio.messages) == 1  # the modal's submit is handled once
         finally:
             await app.stop()
 
