@@ -177,8 +177,13 @@ async def start_server(
 ) -> Server:
     port = port or free_port()
     full_env = server_env(tmp, db_url, port, **env)
+    return await serve(["-m", "bot.cli", "--log-level", log_level, "run"], tmp, port, full_env)
+
+
+async def serve(args: list[str], tmp: Path, port: int, env: dict[str, str]) -> Server:
+    """Spawn a server process (output in tmp/server.log) and wait until it is healthy."""
     log = tmp / "server.log"
-    proc = spawn(["-m", "bot.cli", "--log-level", log_level, "run"], full_env, log)
+    proc = spawn(args, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_healthy(url, proc)
@@ -186,7 +191,7 @@ async def start_server(
         proc.kill()
         print(log.read_text()[-3000:], file=sys.stderr)
         raise
-    return Server(proc, url, full_env, log)
+    return Server(proc, url, env, log)
 
 
 def run_load(

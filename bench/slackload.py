@@ -29,9 +29,8 @@ from bench.common import (
     AUTH_TOKEN,
     Server,
     free_port,
+    serve,
     server_env,
-    spawn,
-    wait_healthy,
 )
 from bot.delivery.pacing import Pacer
 from tests.standins.slack import SlackStandIn
@@ -191,16 +190,7 @@ async def start_bridge(
         BENCH_UNPACED="1" if unpaced else "",
         BENCH_LOG_LEVEL=log_level,
     )
-    log = tmp / "server.log"
-    proc = spawn(["-m", "bench.slackload"], env, log)  # `smsbridge run`: see main()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_healthy(url, proc)
-    except BaseException:
-        proc.kill()
-        print(log.read_text()[-3000:], file=sys.stderr)
-        raise
-    return Server(proc, url, env, log)
+    return await serve(["-m", "bench.slackload"], tmp, port, env)  # `smsbridge run`: main()
 
 
 def directory_toml(lines: Iterable[tuple[str, str]]) -> str:

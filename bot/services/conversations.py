@@ -11,10 +11,10 @@ from bot.core import Core
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.services.access import Denied, check
 from bot.services.inbound import opt_out_lead
-from bot.services.portal import Portal
+from bot.services.portal import Portal, lead_of
 from bot.services.replies import ReplyOptions, queue_sms
 from bot.types import OutboundFile, Outcome
-from storage.models import Lead, Line, Member
+from storage.models import Line, Member
 
 MENTION = re.compile(r"^<?@?!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>?$")
 
@@ -148,13 +148,7 @@ async def start_conversation(
         phone = normalize_phone(raw_phone)
     except InvalidPhone as exc:
         raise Denied(str(exc)) from None
-    lead = await session.scalar(
-        select(Lead).where(Lead.organization_id == line.organization_id, Lead.phone == phone)
-    )
-    if lead is None:
-        lead = Lead(organization_id=line.organization_id, phone=phone, fields={})
-        session.add(lead)
-        await session.flush()
+    lead = await lead_of(session, line, phone)
     portal, created = await Portal.open(core, session, line, lead)
     if not text.strip() and not files:
         if created:

@@ -11,7 +11,7 @@ from bot.core import Core
 from bot.delivery import queue
 from bot.domain.compliance import Keyword, classify_keyword
 from bot.domain.phones import InvalidPhone, mask_phone, normalize_phone
-from bot.services.portal import Portal
+from bot.services.portal import Portal, lead_of
 from bot.services.views import error_text
 from bot.types import InboundSms, Outcome, StatusUpdate
 from storage.models import Conversation, Delivery, Lead, Line, Media, Message, Organization
@@ -55,13 +55,7 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     except InvalidPhone:
         # Short codes and alphanumeric senders still deserve a record.
         phone = sms.from_phone.strip()
-    lead = await session.scalar(
-        select(Lead).where(Lead.organization_id == line.organization_id, Lead.phone == phone)
-    )
-    if lead is None:
-        lead = Lead(organization_id=line.organization_id, phone=phone, fields={})
-        session.add(lead)
-        await session.flush()
+    lead = await lead_of(session, line, phone)
     portal, _ = await Portal.open(core, session, line, lead)
     conversation = portal.conversation
     if conversation.status == "closed":

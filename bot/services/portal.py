@@ -15,6 +15,18 @@ from bot.domain.segments import segment_info
 from storage.models import Conversation, Lead, Line, Member, Message
 
 
+async def lead_of(session: AsyncSession, line: Line, phone: str) -> Lead:
+    """The lead with this (E.164) phone in the line's organization, added if new."""
+    lead = await session.scalar(
+        select(Lead).where(Lead.organization_id == line.organization_id, Lead.phone == phone)
+    )
+    if lead is None:
+        lead = Lead(organization_id=line.organization_id, phone=phone, fields={})
+        session.add(lead)
+        await session.flush()
+    return lead
+
+
 @dataclass
 class Portal:
     core: Core
