@@ -20,6 +20,7 @@ from bot.delivery.worker import Handler, Worker
 from bot.ports import ChatPlugin, SmsGateway
 from bot.services.directory import sync_directory
 from bot.services.intake import Intake
+from bot.services.reminders import Reminders
 from bot.web import build_web_app
 from storage.db import Database
 
@@ -55,6 +56,7 @@ class SmsBridge:
         self.gateway: SmsGateway | None = None
         self.worker: Worker | None = None
         self.intake: Intake | None = None
+        self.reminders: Reminders | None = None
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -121,6 +123,8 @@ class SmsBridge:
             self.worker = Worker(core, handlers, **kwargs)
             await self.worker.recover(all_running=self.db.is_sqlite)
             self.worker.start()
+            self.reminders = Reminders(core)
+            self.reminders.start()
         # Received SMS are applied in every process (in order per lead, see Intake).
         self.intake.start()
 
@@ -130,6 +134,8 @@ class SmsBridge:
             await self.runner.cleanup()
         if self.intake:
             await self.intake.stop()
+        if self.reminders:
+            await self.reminders.stop()
         if self.worker:
             await self.worker.stop()
         for plugin in self.plugins.values():

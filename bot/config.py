@@ -33,6 +33,7 @@ class OrganizationConfig:
     quiet_mode: str = "hold"
     help_text: str = ""
     voice: dict[str, Any] = field(default_factory=dict)
+    remind_after_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -307,6 +308,12 @@ def parse_directory(data: dict[str, Any]) -> Directory:
             Voice.from_config(voice)
         except ValueError as exc:
             raise ConfigError(f"{where}.voice: {exc}") from None
+        remind = raw.get("remind_after_minutes", 0)
+        if not isinstance(remind, int) or isinstance(remind, bool) or not 0 <= remind <= 10080:
+            raise ConfigError(
+                f"{where}.remind_after_minutes must be a whole number of minutes from 0 (off)"
+                f" to 10080 (a week), got {remind!r}"
+            )
         organizations.append(
             OrganizationConfig(
                 key=key,
@@ -316,6 +323,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 quiet_mode=mode,
                 help_text=str(raw.get("help_text", "")),
                 voice=voice,
+                remind_after_minutes=remind,
             )
         )
     org_keys = {o.key for o in organizations}

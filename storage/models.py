@@ -74,6 +74,8 @@ class Organization(Base):
     quiet_mode: Mapped[str] = mapped_column(String(10), default="hold")
     help_text: Mapped[str] = mapped_column(Text, default="")
     voice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Remind the thread when a lead has waited this long for a reply; 0: never.
+    remind_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Line(Base):
@@ -160,6 +162,8 @@ class Conversation(Base):
     has_inbound: Mapped[bool] = mapped_column(Boolean, default=False)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the thread was last reminded that the lead waits (bot/services/reminders.py).
+    reminded_at: Mapped[datetime | None] = mapped_column(nullable=True)
     line: Mapped[Line] = relationship(lazy="joined")
     lead: Mapped[Lead] = relationship(lazy="joined")
     assignee: Mapped[Member | None] = relationship(lazy="joined")

@@ -22,6 +22,7 @@ async def sync_directory(core: Core, directory: Directory) -> None:
                 session.add(org)
             org.name, org.timezone, org.help_text = cfg.name, cfg.timezone, cfg.help_text
             org.quiet_hours, org.quiet_mode, org.voice = cfg.quiet_hours, cfg.quiet_mode, cfg.voice
+            org.remind_after_minutes = cfg.remind_after_minutes
             orgs[cfg.key] = org
         await session.flush()
 

@@ -89,6 +89,11 @@ def test_toml_file_is_read(tmp_path: Path) -> None:
             "default_assignee",
         ),
         ({"organisations": {}}, "unknown TOML table"),
+        (
+            {"organizations": {"a": {"remind_after_minutes": "30"}}},
+            "organizations.a.remind_after_minutes",
+        ),
+        ({"organizations": {"a": {"remind_after_minutes": -5}}}, "remind_after_minutes"),
     ],
 )
 def test_toml_errors_name_the_key(data: dict, named: str) -> None:
