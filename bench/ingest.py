@@ -13,12 +13,10 @@ import asyncio
 import json
 import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import asyncpg
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
@@ -37,6 +35,7 @@ from bench.common import (
 )
 from storage.db import Database
 from storage.models import Message, ReceivedSms
+from tests.pg import BENCH_URL, throwaway_database
 
 REQUESTS = 10_000
 WARMUP = 500
@@ -168,21 +167,6 @@ async def smsbridge(tmp: Path, db_url: str, seed: str) -> Phases:
     return result
 
 
-async def postgres_database(base: str) -> tuple[str, str, str]:
-    name = f"smsbridge_bench_{uuid.uuid4().hex[:10]}"
-    dsn = base.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return base.rsplit("/", 1)[0] + "/" + name, dsn, name
-
-
-async def drop_database(dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await conn.close()
-
-
 async def run() -> list[str]:
     out = [
         f"ingest: {REQUESTS:,} signed POST /twilio/sms from {CONCURRENCY} concurrent clients "
@@ -208,15 +192,9 @@ async def run() -> list[str]:
             p: {k: (first[p][k] + second[p][k]) / 2 for k in first[p]} for p in ("closed", "open")
         }
         show("smsbridge, SQLite", lite, base)
-        pg_base = os.environ.get("SMSBRIDGE_BENCH_POSTGRES_URL") or os.environ.get(
-            "SMSBRIDGE_TEST_POSTGRES_URL"
-        )
-        if pg_base:
-            url, dsn, name = await postgres_database(pg_base)
-            try:
+        if BENCH_URL:
+            async with throwaway_database(BENCH_URL, "smsbridge_bench") as url:
                 pg = await smsbridge(tmp, url, "p")
-            finally:
-                await drop_database(dsn, name)
             show("smsbridge, PostgreSQL", pg, base)
     closed = lite["closed"]
     ratio = closed["rps"] / base["closed"]["rps"]

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from bench.common import LINE, free_port, rss_kib, run_load, start_server, workdir
 from bench.dataset import Loaded, lead_phone_of, load
-from bench.ingest import applied, drop_database, postgres_database, signed_requests
+from bench.ingest import applied, signed_requests
 from bot.config import Settings, parse_directory
 from bot.core import Core
 from bot.delivery.worker import Result, Worker
@@ -28,6 +28,7 @@ from bot.services.directory import sync_directory
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from storage.db import Database
 from storage.models import Delivery, Member
+from tests.pg import BENCH_URL, throwaway_database
 
 FULL = (100_000, 10)
 BASE = (1_000, 10)
@@ -152,36 +153,27 @@ def report(name: str, full: dict[str, Any], base: dict[str, Any]) -> list[str]:
     return out
 
 
+@asynccontextmanager
+async def sqlite(sub: Path) -> AsyncIterator[str]:
+    yield f"sqlite+aiosqlite:///{sub / 'size.db'}"
+
+
+def postgres(sub: Path) -> AbstractAsyncContextManager[str]:
+    assert BENCH_URL
+    return throwaway_database(BENCH_URL, "smsbridge_size")
+
+
 async def run() -> list[str]:
     out = []
     with workdir() as tmp:
-        targets: list[tuple[str, Callable[[Path], Awaitable[tuple[str, Any]]]]] = []
-
-        async def sqlite(sub: Path) -> tuple[str, Any]:
-            return f"sqlite+aiosqlite:///{sub / 'size.db'}", None
-
-        targets.append(("SQLite", sqlite))
-        pg_base = os.environ.get("SMSBRIDGE_BENCH_POSTGRES_URL") or os.environ.get(
-            "SMSBRIDGE_TEST_POSTGRES_URL"
-        )
-        if pg_base:
-
-            async def postgres(sub: Path) -> tuple[str, Any]:
-                url, dsn, name = await postgres_database(pg_base)
-                return url, (dsn, name)
-
-            targets.append(("PostgreSQL", postgres))
-        for name, make in targets:
+        targets = [("SQLite", sqlite)] + ([("PostgreSQL", postgres)] if BENCH_URL else [])
+        for name, database in targets:
             results = []
             for i, (conversations, per) in enumerate((BASE, FULL)):
                 sub = tmp / f"{name}-{i}"
                 sub.mkdir()
-                url, cleanup = await make(sub)
-                try:
+                async with database(sub) as url:
                     results.append(await measure(sub, url, conversations, per))
-                finally:
-                    if cleanup:
-                        await drop_database(*cleanup)
             lines = report(name, results[1], results[0])
             for row in lines:
                 print(row, flush=True)

@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bot.config import Directory, Settings, TwilioSettings, parse_directory
-from bot.services.intake import Intake
+from bot.core import Core
+from bot.services.portal import Portal
+from bot.services.replies import ReplyOptions, queue_sms
+from bot.types import Outcome
+from storage.models import Conversation, Lead
 from tests.standins.twilio import TwilioStandIn
 
 LINE = "+15005550006"
@@ -105,15 +110,34 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-async def applied(app: SmsBridge) -> None:
+async def queue_reply(
+    core: Core, text: str, *, phone: str | None = None, **options: Any
+) -> Outcome:
+    """An outbound SMS queued through the service every reply goes through, with no
+    author (as `smsbridge send` and campaigns do), in the conversation of the lead with
+    `phone` (default: the only one)."""
+
+    async def work(session: Any) -> Outcome:
+        query = select(Conversation)
+        if phone is not None:
+            query = query.join(Lead).where(Lead.phone == phone)
+        conversation = await session.scalar(query)
+        assert conversation is not None, phone
+        portal = Portal(core, session, conversation)
+        return await queue_sms(core, portal, text, author=None, options=ReplyOptions(**options))
+
+    return await core.run(work)
+
+
+async def applied(app: SmsBridge, timeout: float = 10.0) -> None:
     """Wait until every inbound SMS the server answered is applied (see bot/services/intake)."""
-    assert app.intake is not None
     intake = app.intake
-    await wait_for(lambda: no_backlog(intake))
+    assert intake is not None
 
+    async def none_left() -> bool:
+        return await intake.backlog() == 0
 
-async def no_backlog(intake: Intake) -> bool:
-    return await intake.backlog() == 0
+    await wait_for(none_left, timeout=timeout)
 
 
 @pytest.fixture

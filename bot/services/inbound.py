@@ -35,18 +35,11 @@ STATUS_RANK = {
 }
 
 
-async def receive_sms(core: Core, sms: InboundSms) -> Outcome:
-    """Apply an inbound SMS in a transaction of its own."""
-    return await core.run(lambda session: apply_inbound(core, session, sms))
-
-
 async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> Outcome:
-    """Flow 1: dedupe on the provider's sid, upsert the lead, find or open the
-    conversation (a closed one reopens), store the message, apply STOP/START/HELP and
-    queue its chat deliveries, all in the caller's transaction."""
-    known = await session.scalar(select(Message.id).where(Message.provider_sid == sms.provider_sid))
-    if known is not None:
-        return Outcome(True, "duplicate", message_id=known, data={"duplicate": True})
+    """Flow 1, once the intake stored the SMS (and so deduped it on the provider's sid):
+    upsert the lead, find or open the conversation (a closed one reopens), store the
+    message, apply STOP/START/HELP and queue its chat deliveries, all in the caller's
+    transaction."""
     line = await session.scalar(select(Line).where(Line.phone == sms.to_phone))
     if line is None:
         return Outcome.refused(f"{sms.to_phone} is not a configured line")

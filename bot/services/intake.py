@@ -206,14 +206,15 @@ class Intake:
 
     async def apply_next(self) -> bool:
         """Apply the next received SMS; False when none is due."""
-        taken: list[tuple[int, InboundSms]] = []
+        taken: tuple[int, InboundSms] | None = None
 
         async def work(session: AsyncSession) -> Outcome | None:
+            nonlocal taken
             row = await session.scalar(self._next, {"now": self.core.now()})
             if row is None:
                 return None
-            taken[:] = [(row.id, _inbound(row))]
-            outcome = await apply_inbound(self.core, session, taken[0][1])
+            taken = (row.id, _inbound(row))
+            outcome = await apply_inbound(self.core, session, taken[1])
             await session.execute(delete(ReceivedSms).where(ReceivedSms.id == row.id))
             # Whether to look again at once, or wait for the next webhook (or the poll).
             self._more = await session.scalar(select(ReceivedSms.id).limit(1)) is not None
@@ -222,9 +223,9 @@ class Intake:
         try:
             outcome = await self.core.run(work)
         except Exception as exc:
-            if not taken:
+            if taken is None:
                 raise
-            await self._postpone(*taken[0], exc)
+            await self._postpone(*taken, exc)
             return True
         if outcome is None:
             return False

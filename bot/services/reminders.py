@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 # Waits are looked at for this long after they became due: a conversation left waiting
 # for weeks (or older than the setting) is not reminded about out of the blue.
 WINDOW = timedelta(days=1)
+# Not reminded since the conversation's last message: this wait is not reminded yet.
+NOT_REMINDED = or_(
+    Conversation.reminded_at.is_(None), Conversation.reminded_at < Conversation.last_message_at
+)
 
 
 async def remind_waiting(core: Core, now: datetime | None = None) -> int:
@@ -43,13 +47,10 @@ async def remind_waiting(core: Core, now: datetime | None = None) -> int:
                     Conversation.last_message_at <= due,
                     Conversation.last_message_at > due - WINDOW,
                     Conversation.needs_response.is_(True),
-                    or_(
-                        Conversation.reminded_at.is_(None),
-                        Conversation.reminded_at < Conversation.last_message_at,
-                    ),
+                    NOT_REMINDED,
                 )
             )
-            for conversation in waiting.unique():
+            for conversation in waiting:
                 queued += await _remind(core, session, conversation, now)
         return queued
 
@@ -62,13 +63,7 @@ async def _remind(
     # Claimed with a conditional update: two processes never remind the same wait twice.
     claimed = await session.execute(
         update(Conversation)
-        .where(
-            Conversation.id == conversation.id,
-            or_(
-                Conversation.reminded_at.is_(None),
-                Conversation.reminded_at < Conversation.last_message_at,
-            ),
-        )
+        .where(Conversation.id == conversation.id, NOT_REMINDED)
         .values(reminded_at=now)
         .execution_options(synchronize_session=False)
     )

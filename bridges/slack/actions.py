@@ -127,8 +127,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     ) -> None:
         await ack()
         meta = json.loads(action["value"])
-        values = (body.get("state") or {}).get("values") or {}
-        text = ((values.get("draft") or {}).get("text") or {}).get("value") or ""
+        text = _value(body, "draft", "text").get("value") or ""
         where = ChatRef("slack", meta["channel"], meta["thread_ts"])
         outcome = await drafts.send_draft(
             core, _actor(body), where, int(meta["conversation"]), text, ai_assisted=meta["ai"]

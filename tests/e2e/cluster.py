@@ -25,11 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.core import Core
-from bot.services.portal import Portal
-from bot.services.replies import ReplyOptions, queue_sms
 from storage.db import Database
-from storage.models import Conversation, Delivery, Lead, ReceivedSms
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, free_port, wait_for
+from storage.models import Delivery, ReceivedSms
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, free_port, queue_reply, wait_for
 from tests.standins.slack import SlackStandIn
 from tests.standins.twilio import TwilioStandIn
 
@@ -253,25 +251,9 @@ async def enqueue_replies(db_url: str, replies: dict[str, list[str]]) -> None:
     core = Core(db, Settings(database_url=db_url, undo_seconds=0), chat_platforms={"slack"})
     try:
 
-        async def one(phone: str, text: str) -> None:
-            async def work(session: AsyncSession) -> None:
-                conversation = await session.scalar(
-                    select(Conversation).join(Lead).where(Lead.phone == phone)
-                )
-                assert conversation is not None, phone
-                await queue_sms(
-                    core,
-                    Portal(core, session, conversation),
-                    text,
-                    author=None,
-                    options=ReplyOptions(source="cli", undo=False),
-                )
-
-            await core.run(work)
-
         async def lead(phone: str, texts: list[str]) -> None:
             for text in texts:
-                await one(phone, text)
+                await queue_reply(core, text, phone=phone, source="cli", undo=False)
 
         await asyncio.gather(*(lead(p, t) for p, t in replies.items()))
     finally:

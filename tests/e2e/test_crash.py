@@ -16,11 +16,9 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.core import Core
-from bot.services.portal import Portal
-from bot.services.replies import ReplyOptions, queue_sms
 from storage.db import Database
 from storage.models import Conversation, Delivery, Message
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, free_port, wait_for
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, free_port, queue_reply, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,19 +89,6 @@ async def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(
 
         await wait_for(conversation_open)  # the webhook is answered before it is applied
 
-        async def enqueue_reply(text: str) -> None:
-            async def work(session):  # type: ignore[no-untyped-def]
-                conv = await session.scalar(select(Conversation))
-                await queue_sms(
-                    core,
-                    Portal(core, session, conv),
-                    text,
-                    author=None,
-                    options=ReplyOptions(source="cli", undo=False),
-                )
-
-            await core.run(work)
-
         acked: dict[str, int] = {}
         sids = {f"in {i}": "SM" + f"{i:032x}" for i in range(60)}
 
@@ -122,7 +107,7 @@ async def test_sigkill_mid_burst_loses_nothing_and_sends_nothing_twice(
 
         async def outbound_burst() -> None:
             for i in range(40):
-                await enqueue_reply(f"out {i}")
+                await queue_reply(core, f"out {i}", source="cli", undo=False)
                 await asyncio.sleep(0.01)
 
         burst = asyncio.gather(inbound_burst(), outbound_burst())

@@ -192,6 +192,17 @@ async def test_snippet_card_sends_on_click_and_discard_sends_nothing(
     assert [m["body"] for m in twilio.messages] == ["We open at 8."]
 
 
+async def click_edit(
+    api: DiscordStandIn, thread: dict[str, Any], card: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sam clicks Edit under a draft card: the modal, and its text field."""
+    edit = next(c for c in custom_ids(card) if c.startswith("smsbridge:draftedit:"))
+    click = await api.component_interaction(thread["id"], SAM, edit, message=card)
+    modal = (await wait_for(lambda: api.interaction_responses(click["id"])))[0]
+    assert modal["type"] == 9  # the modal, as the first (and only) answer
+    return modal, modal["data"]["components"][0]["components"][0]
+
+
 async def test_draft_modal_open_across_a_restart_still_sends(
     tmp_path: Path, discord_api: DiscordStandIn, twilio: TwilioStandIn
 ) -> None:
@@ -206,10 +217,7 @@ async def test_draft_modal_open_across_a_restart_still_sends(
         ask = await discord_api.command_interaction(thread["id"], SAM, "snippet", {"name": "hours"})
         await answered(discord_api, ask)
         card = discord_api.interactions[ask["id"]].followups[-1]
-        edit = next(c for c in custom_ids(card) if c.startswith("smsbridge:draftedit:"))
-        click = await discord_api.component_interaction(thread["id"], SAM, edit, message=card)
-        modal = (await wait_for(lambda: discord_api.interaction_responses(click["id"])))[0]
-        field = modal["data"]["components"][0]["components"][0]
+        modal, field = await click_edit(discord_api, thread, card)
         await app.stop()  # a deploy while Sam is typing
         app = await start_bridge(settings)
         submit = await discord_api.modal_interaction(
@@ -242,12 +250,7 @@ async def test_ai_draft_is_edited_in_a_modal_then_sent_as_ai_assisted(
             card = discord_api.interactions[ask["id"]].followups[-1]
             assert card["flags"] & EPHEMERAL
             assert card["embeds"][0]["description"] == "Hi! We can come Tuesday at 9."
-            edit = next(c for c in custom_ids(card) if c.startswith("smsbridge:draftedit:"))
-            click = await discord_api.component_interaction(thread["id"], SAM, edit, message=card)
-            await wait_for(lambda: discord_api.interaction_responses(click["id"]))
-            modal = discord_api.interaction_responses(click["id"])[0]
-            assert modal["type"] == 9  # the modal, as the first (and only) answer
-            field = modal["data"]["components"][0]["components"][0]
+            modal, field = await click_edit(discord_api, thread, card)
             assert field["value"] == "Hi! We can come Tuesday at 9."
             submit = await discord_api.modal_interaction(
                 thread["id"],

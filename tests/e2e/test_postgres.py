@@ -5,13 +5,10 @@ Runs where SMSBRIDGE_TEST_POSTGRES_URL points at a server (`.ci/run` starts one)
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -19,27 +16,20 @@ from bot.app import Options, SmsBridge
 from bot.config import TwilioSettings
 from storage.models import Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings, wait_for
+from tests.pg import TEST_URL, throwaway_database
 from tests.standins.twilio import TwilioStandIn
 
-BASE_URL = os.environ.get("SMSBRIDGE_TEST_POSTGRES_URL")
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(not BASE_URL, reason="SMSBRIDGE_TEST_POSTGRES_URL is not set"),
+    pytest.mark.skipif(not TEST_URL, reason="SMSBRIDGE_TEST_POSTGRES_URL is not set"),
 ]
 
 
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
-    assert BASE_URL
-    name = f"smsbridge_test_{uuid.uuid4().hex[:12]}"
-    dsn = BASE_URL.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    yield BASE_URL.rsplit("/", 1)[0] + "/" + name
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await conn.close()
+    assert TEST_URL
+    async with throwaway_database(TEST_URL, "smsbridge_test") as url:
+        yield url
 
 
 async def test_flow_on_postgres_with_migrations(

@@ -8,14 +8,11 @@ threads, deliveries, chat posts) may appear."""
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -31,9 +28,9 @@ from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from bot.types import InboundSms
 from storage.db import Database
 from storage.models import Base, Delivery, Member
+from tests.pg import TEST_URL, throwaway_database
 
 BIG = ("conversations", "leads", "messages", "threads", "deliveries", "chat_posts")
-PG_URL = os.environ.get("SMSBRIDGE_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,23 +44,16 @@ async def loaded(
         yield db, data
         await db.dispose()
         return
-    if not PG_URL:
+    if not TEST_URL:
         pytest.skip("SMSBRIDGE_TEST_POSTGRES_URL is not set")
-    name = f"smsbridge_plans_{uuid.uuid4().hex[:10]}"
-    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    db = Database(PG_URL.rsplit("/", 1)[0] + "/" + name)
-    try:
-        await db.upgrade()
-        data = await load(db, conversations=20_000, messages_per=3)
-        yield db, data
-    finally:
-        await db.dispose()
-        conn = await asyncpg.connect(dsn)
-        await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await conn.close()
+    async with throwaway_database(TEST_URL, "smsbridge_plans") as url:
+        db = Database(url)
+        try:
+            await db.upgrade()
+            data = await load(db, conversations=20_000, messages_per=3)
+            yield db, data
+        finally:
+            await db.dispose()
 
 
 async def captured(db: Database, calls: Callable[[], Awaitable[Any]]) -> list[tuple[str, Any]]:

@@ -10,14 +10,11 @@ Runs where SMSBRIDGE_TEST_POSTGRES_URL points at a server (`.ci/run` starts one)
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import select
 
@@ -30,29 +27,22 @@ from tests.e2e.cluster import (
     inbound_tokens,
     slack_standin,
 )
+from tests.pg import TEST_URL, throwaway_database
 from tests.standins.slack import SlackStandIn
 from tests.standins.twilio import TwilioStandIn
 
-BASE_URL = os.environ.get("SMSBRIDGE_TEST_POSTGRES_URL")
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(not BASE_URL, reason="SMSBRIDGE_TEST_POSTGRES_URL is not set"),
+    pytest.mark.skipif(not TEST_URL, reason="SMSBRIDGE_TEST_POSTGRES_URL is not set"),
 ]
 CONVERSATIONS = 8
 
 
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
-    assert BASE_URL
-    name = f"smsbridge_scale_{uuid.uuid4().hex[:10]}"
-    dsn = BASE_URL.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    yield BASE_URL.rsplit("/", 1)[0] + "/" + name
-    conn = await asyncpg.connect(dsn)
-    await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await conn.close()
+    assert TEST_URL
+    async with throwaway_database(TEST_URL, "smsbridge_scale") as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from bot.app import SmsBridge
 from bot.services.conversations import start_conversation
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
+from bot.types import Outcome
 from storage.models import Conversation, Delivery, Lead, Line, Message
-from tests.conftest import LEAD, LINE, applied, wait_for
+from tests.conftest import LEAD, LINE, applied, queue_reply, wait_for
 from tests.standins.twilio import TwilioStandIn
 
 
@@ -19,16 +20,9 @@ async def messages(bridge: SmsBridge) -> list[Message]:
         return list(await s.scalars(select(Message).order_by(Message.id)))
 
 
-async def reply(bridge: SmsBridge, text: str, **kw: object) -> object:
-    core = bridge.core
-    assert core is not None
-
-    async def work(session):  # type: ignore[no-untyped-def]
-        conv = await session.scalar(select(Conversation))
-        portal = Portal(core, session, conv)
-        return await queue_sms(core, portal, text, author=None, options=ReplyOptions(**kw))
-
-    return await core.run(work)
+async def reply(bridge: SmsBridge, text: str, **kw: object) -> Outcome:
+    assert bridge.core is not None
+    return await queue_reply(bridge.core, text, **kw)
 
 
 async def test_inbound_sms_is_stored_once_and_answered_with_empty_twiml(
