@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean lock image
 
 $(BIN)/smsbridge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,13 @@ demo: $(BIN)/smsbridge
 test: $(BIN)/smsbridge
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python .ci/lockcheck.py
 	$(BIN)/pytest -W error -q
 
 lint: $(BIN)/smsbridge
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python .ci/lockcheck.py
 
 format: $(BIN)/smsbridge
 	$(BIN)/ruff format .
@@ -29,6 +31,19 @@ format: $(BIN)/smsbridge
 
 bench: $(BIN)/smsbridge
 	$(BIN)/python -m bench.run
+
+# Pins every runtime dependency (requirements.lock, what the image and buildpacks install);
+# versions already pinned stay unless pyproject.toml no longer allows them.
+lock: $(BIN)/smsbridge
+	$(BIN)/pip install --quiet 'pip-tools>=7.4,<8'
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-find-links \
+		--no-emit-index-url --no-emit-trusted-host --output-file requirements.lock pyproject.toml
+
+# Behind a proxy with its own CA: make image CA=/path/ca.pem
+DOCKER ?= docker
+image:
+	docker/base-image.sh $(DOCKER)
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(CA),--secret id=ca,src=$(CA)) -t smsbridge:latest .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

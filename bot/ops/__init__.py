@@ -1,0 +1,1 @@
+"""Operations: what a deployer runs beside the bridge (health probes, retention, checks)."""
