@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
+
 from bot.domain.compliance import parse_quiet_hours
+from bot.domain.localtime import QUIET_HOURS_ZONES
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.domain.prompt import Voice
 
@@ -34,6 +37,9 @@ class OrganizationConfig:
     help_text: str = ""
     voice: dict[str, Any] = field(default_factory=dict)
     remind_after_minutes: int = 0
+    region: str = "US"
+    quiet_hours_zone: str = "organization"
+    gsm_smart_quotes: bool = False
 
 
 @dataclass(frozen=True)
@@ -314,6 +320,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 f"{where}.remind_after_minutes must be a whole number of minutes from 0 (off)"
                 f" to 10080 (a week), got {remind!r}"
             )
+        region, zone_mode, smart = _lead_settings(raw, where)
         organizations.append(
             OrganizationConfig(
                 key=key,
@@ -324,9 +331,13 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 help_text=str(raw.get("help_text", "")),
                 voice=voice,
                 remind_after_minutes=remind,
+                region=region,
+                quiet_hours_zone=zone_mode,
+                gsm_smart_quotes=smart,
             )
         )
     org_keys = {o.key for o in organizations}
+    regions = {o.key: o.region for o in organizations}
 
     members = []
     for key, raw in _table(data, "members").items():
@@ -350,11 +361,11 @@ def parse_directory(data: dict[str, Any]) -> Directory:
     lines = []
     for raw_phone, raw in _table(data, "lines").items():
         where = f'lines."{raw_phone}"'
+        org = _org_ref(raw, where, org_keys)
         try:
-            phone = normalize_phone(raw_phone)
+            phone = normalize_phone(raw_phone, regions[org])
         except InvalidPhone as exc:
             raise ConfigError(f"{where}: {exc}") from None
-        org = _org_ref(raw, where, org_keys)
         assignee = _opt_str(raw, "default_assignee")
         if assignee and (org, assignee) not in member_keys:
             raise ConfigError(f"{where}.default_assignee: no member {assignee!r} in {org!r}")
@@ -373,6 +384,24 @@ def parse_directory(data: dict[str, Any]) -> Directory:
             )
         )
     return Directory(organizations, lines, members)
+
+
+def _lead_settings(raw: dict[str, Any], where: str) -> tuple[str, str, bool]:
+    """region, quiet_hours_zone and gsm_smart_quotes of an organization table."""
+    region = raw.get("region", "US")
+    if not (isinstance(region, str) and region.upper() in phonenumbers.SUPPORTED_REGIONS):
+        raise ConfigError(
+            f'{where}.region must be a two-letter country code such as "US" or "GB", got {region!r}'
+        )
+    zone_mode = raw.get("quiet_hours_zone", "organization")
+    if zone_mode not in QUIET_HOURS_ZONES:
+        raise ConfigError(
+            f"{where}.quiet_hours_zone must be 'organization' or 'lead', got {zone_mode!r}"
+        )
+    smart = raw.get("gsm_smart_quotes", False)
+    if not isinstance(smart, bool):
+        raise ConfigError(f"{where}.gsm_smart_quotes must be true or false, got {smart!r}")
+    return region.upper(), zone_mode, smart
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:

@@ -120,7 +120,12 @@ class ConversationView:
     opted_out: bool
     unread_count: int
     last_message_at: datetime
+    # The last message's text, for lists (filled by the inbox and search queries).
     preview: str = ""
+    lead_email: str | None = None
+    lead_company: str | None = None
+    # The lead's IANA time zone from their number; None when it cannot be told.
+    lead_zone: str | None = None
 
     @property
     def lead_display(self) -> str:

@@ -76,6 +76,16 @@ class Organization(Base):
     voice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Remind the thread when a lead has waited this long for a reply; 0: never.
     remind_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Region numbers typed without "+" are read in (ISO 3166 code, e.g. "GB").
+    region: Mapped[str] = mapped_column(String(2), default="US", server_default="US")
+    # "organization": quiet hours on the organization's clock; "lead": on the lead's.
+    quiet_hours_zone: Mapped[str] = mapped_column(
+        String(12), default="organization", server_default="organization"
+    )
+    # Curly quotes, long dashes... go out in their GSM-7 forms (cheaper segments).
+    gsm_smart_quotes: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class Line(Base):
@@ -124,6 +134,9 @@ class Lead(Base):
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Custom fields (a CSV import's other columns): name -> text.
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(nullable=True)

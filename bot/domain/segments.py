@@ -5,6 +5,11 @@ long (concatenated) SMS; anything outside the GSM 03.38 alphabet forces UCS-2: 7
 code units alone or 67 per part. Parts are packed greedily and a character is never cut
 in half: a GSM extension character (two septets) or a UTF-16 surrogate pair (an emoji)
 that does not fit moves whole to the next part, as phones and Twilio do.
+
+One curly quote pasted from a word processor turns a whole reply into UCS-2 (70 chars a
+segment instead of 160): ``ucs2_characters`` names the culprits so the author can see
+them, and ``gsm_smart_quotes`` swaps typographic punctuation for its plain GSM-7 form
+when an organization asks for it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["GSM7", "UCS2", "SegmentInfo", "segment_info"]
+__all__ = [
+    "GSM7",
+    "UCS2",
+    "SegmentInfo",
+    "gsm_smart_quotes",
+    "segment_info",
+    "ucs2_characters",
+]
 
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
@@ -87,3 +99,54 @@ def segment_info(text: str) -> SegmentInfo:
     segments = _pack(sizes, _UCS_SINGLE, _UCS_PART)
     per = _UCS_SINGLE if segments == 1 else _UCS_PART
     return SegmentInfo(UCS2, segments, len(text), per)
+
+
+# Typographic characters word processors and phones put in, with the GSM-7 text a reader
+# takes to mean the same. Only punctuation and spacing: letters are never changed.
+_SMART = {
+    "\u2018": "'",  # ‘
+    "\u2019": "'",  # ’
+    "\u201a": "'",  # ‚
+    "\u201b": "'",  # ‛
+    "\u2032": "'",  # ′
+    "\u00b4": "'",  # ´
+    "\u0060": "'",  # `
+    "\u201c": '"',  # “
+    "\u201d": '"',  # ”
+    "\u201e": '"',  # „
+    "\u201f": '"',  # ‟
+    "\u2033": '"',  # ″
+    "\u00ab": '"',  # «
+    "\u00bb": '"',  # »
+    "\u2010": "-",  # hyphen
+    "\u2011": "-",  # non-breaking hyphen
+    "\u2012": "-",  # figure dash
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2015": "-",  # horizontal bar
+    "\u2212": "-",  # minus sign
+    "\u2026": "...",  # ellipsis
+    "\u00a0": " ",  # no-break space
+    "\u2002": " ",
+    "\u2003": " ",
+    "\u2009": " ",  # thin space
+    "\u202f": " ",  # narrow no-break space
+    "\u200b": "",  # zero-width space
+    "\u2022": "-",  # bullet
+}
+_SMART_TABLE = str.maketrans(_SMART)
+
+
+def gsm_smart_quotes(text: str) -> str:
+    """``text`` with curly quotes, long dashes, ellipses and odd spaces in GSM-7 form."""
+    return text.translate(_SMART_TABLE)
+
+
+def ucs2_characters(text: str) -> list[str]:
+    """The characters that force UCS-2, in order of first appearance, once each; empty
+    when the text travels as GSM-7."""
+    seen: dict[str, None] = {}
+    for c in text:
+        if c not in _GSM_BASIC and c not in _GSM_EXTENDED:
+            seen.setdefault(c, None)
+    return list(seen)

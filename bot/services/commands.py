@@ -25,7 +25,7 @@ from bot.services.drafts import snippet_draft
 from bot.services.portal import Portal
 from bot.services.replies import add_note, cancel_send, retry_unknown
 from bot.types import Actor, ChatRef, Outcome
-from storage.models import Conversation, Lead, Line, Member, Message, Snippet
+from storage.models import Conversation, Lead, Line, Member, Message, Organization, Snippet
 
 NEEDS_CONVERSATION = {
     "assign",
@@ -128,8 +128,9 @@ async def _conversation_by_phone(
 ) -> Conversation | None:
     if not raw:
         return None
+    org = await session.get(Organization, org_id)
     try:
-        phone = normalize_phone(raw)
+        phone = normalize_phone(raw, org.region if org else "US")
     except InvalidPhone as exc:
         raise Denied(str(exc)) from None
     line_ids = [r.line_id for r in await routes_for_channel(session, where)]

@@ -145,7 +145,7 @@ async def start_conversation(
     if author is not None:
         check(author, "new")
     try:
-        phone = normalize_phone(raw_phone)
+        phone = normalize_phone(raw_phone, line.organization.region)
     except InvalidPhone as exc:
         raise Denied(str(exc)) from None
     lead = await lead_of(session, line, phone)

@@ -23,6 +23,8 @@ async def sync_directory(core: Core, directory: Directory) -> None:
             org.name, org.timezone, org.help_text = cfg.name, cfg.timezone, cfg.help_text
             org.quiet_hours, org.quiet_mode, org.voice = cfg.quiet_hours, cfg.quiet_mode, cfg.voice
             org.remind_after_minutes = cfg.remind_after_minutes
+            org.region, org.quiet_hours_zone = cfg.region, cfg.quiet_hours_zone
+            org.gsm_smart_quotes = cfg.gsm_smart_quotes
             orgs[cfg.key] = org
         await session.flush()
 

@@ -128,6 +128,6 @@ async def _item(session: AsyncSession, conversation: Conversation) -> InboxItem:
         )
     )
     return InboxItem(
-        await conversation_view(session, conversation),
+        await conversation_view(session, conversation, preview=True),
         tuple((p, c, t) for p, c, t in threads),
     )

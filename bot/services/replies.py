@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import Core
 from bot.delivery import queue
 from bot.domain.compliance import in_quiet_hours, parse_quiet_hours, quiet_hours_end
-from bot.domain.segments import segment_info
+from bot.domain.localtime import quiet_hours_zone
+from bot.domain.segments import SegmentInfo, gsm_smart_quotes, segment_info, ucs2_characters
 from bot.services.access import Denied, check
 from bot.services.portal import Portal
 from bot.types import ChatRef, OutboundFile, Outcome
@@ -61,6 +62,28 @@ def _media_rows(files: tuple[OutboundFile, ...], now: datetime) -> list[Media]:
     ]
 
 
+def sms_text(org: Organization, text: str) -> str:
+    """What goes out for `text`: in GSM-7 punctuation when the organization asks for it."""
+    return gsm_smart_quotes(text) if org.gsm_smart_quotes else text
+
+
+def cost_note(info: SegmentInfo, text: str) -> str | None:
+    """A note for the author when a reply costs more than one plain segment: which
+    characters forced UCS-2, or how many segments it takes. None for one GSM-7 segment."""
+    culprits = ucs2_characters(text)
+    if culprits:
+        shown = " ".join(f"`{c}` (U+{ord(c):04X})" for c in culprits[:3])
+        more = f" and {len(culprits) - 3} more" if len(culprits) > 3 else ""
+        return (
+            f"{shown}{more} made this SMS UCS-2: {info.describe()} instead of"
+            f" {segment_info(''.join(c for c in text if c not in culprits)).segments}"
+            " as plain GSM-7."
+        )
+    if info.segments > 1:
+        return f"This SMS is long: {info.describe()}, billed as {info.segments} SMS."
+    return None
+
+
 async def queue_sms(
     core: Core,
     portal: Portal,
@@ -90,15 +113,18 @@ async def queue_sms(
     assert org is not None
     send_at = now + timedelta(seconds=core.settings.undo_seconds if options.undo else 0)
     held_note = ""
-    quiet = parse_quiet_hours(org.quiet_hours, org.timezone)
+    zone = quiet_hours_zone(org.quiet_hours_zone, lead.phone, org.timezone)
+    quiet = parse_quiet_hours(org.quiet_hours, zone)
     if quiet and in_quiet_hours(quiet, send_at):
+        whose = f"{portal.label}" if zone != org.timezone else org.name
         if org.quiet_mode == "refuse":
             raise Denied(
-                f"It is quiet hours for {org.name} ({quiet.start:%H:%M}–{quiet.end:%H:%M} "
-                f"{org.timezone}): nothing was sent. Try again after {quiet.end:%H:%M}."
+                f"It is quiet hours for {whose} ({quiet.start:%H:%M}–{quiet.end:%H:%M} "
+                f"{zone}): nothing was sent. Try again after {quiet.end:%H:%M}."
             )
         send_at = quiet_hours_end(quiet, send_at)
-        held_note = f" Held for quiet hours until {quiet.end:%H:%M} {org.timezone}."
+        held_note = f" Held for quiet hours until {quiet.end:%H:%M} {zone}."
+    text = sms_text(org, text)
     info = segment_info(text)
     message = Message(
         kind="sms",
@@ -152,7 +178,12 @@ async def queue_sms(
         f"Sending to {portal.label} {when} · {info.describe()}.{held_note}",
         conversation_id=portal.conversation.id,
         message_id=message.id,
-        data={"send_at": send_at.isoformat(), "segments": info.segments, "held": bool(held_note)},
+        data={
+            "send_at": send_at.isoformat(),
+            "segments": info.segments,
+            "held": bool(held_note),
+            "cost": cost_note(info, text),
+        },
     )
 
 
@@ -248,6 +279,9 @@ async def correct_send(core: Core, portal: Portal, message: Message, text: str) 
     text = text.strip()
     if not text and not message.media:
         return await cancel_send(core, portal, message, "edited to nothing")
+    org = await portal.session.get(Organization, portal.conversation.organization_id)
+    assert org is not None
+    text = sms_text(org, text)
     info = segment_info(text)
     message.body = text
     message.segments, message.encoding = info.segments, info.encoding

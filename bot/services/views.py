@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.localtime import lead_time_zone
 from bot.types import ConversationView, MediaView, MemberView, MessageView
 from storage.models import Conversation, Member, Message, Organization
 
@@ -46,10 +47,22 @@ def member_view(member: Member | None) -> MemberView | None:
     )
 
 
-async def conversation_view(session: AsyncSession, conversation: Conversation) -> ConversationView:
-    org_name = await session.scalar(
-        select(Organization.name).where(Organization.id == conversation.organization_id)
-    )
+PREVIEW_CHARS = 80
+
+
+async def conversation_view(
+    session: AsyncSession, conversation: Conversation, *, preview: bool = False
+) -> ConversationView:
+    """`preview`: also read the last message's text (lists show it; cards do not)."""
+    org = (
+        await session.execute(
+            select(Organization.name, Organization.timezone).where(
+                Organization.id == conversation.organization_id
+            )
+        )
+    ).one_or_none()
+    org_name, org_zone = org if org else ("", "UTC")
+    lead = conversation.lead
     return ConversationView(
         id=conversation.id,
         organization=org_name or "",
@@ -65,7 +78,31 @@ async def conversation_view(session: AsyncSession, conversation: Conversation) -
         opted_out=conversation.lead.opted_out,
         unread_count=conversation.unread_count,
         last_message_at=conversation.last_message_at,
+        preview=await last_text(session, conversation.id) if preview else "",
+        lead_email=lead.email,
+        lead_company=lead.company,
+        lead_zone=lead_time_zone(lead.phone, org_zone),
     )
+
+
+async def last_text(session: AsyncSession, conversation_id: int) -> str:
+    """The last SMS or note of a conversation on one line, shortened for a list."""
+    row = (
+        await session.execute(
+            select(Message.body, Message.direction, Message.kind, Message.id)
+            .where(Message.conversation_id == conversation_id, Message.kind != "event")
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is None:
+        return ""
+    body, direction, kind, _ = row
+    text = " ".join(body.split()) or "(media)"
+    if len(text) > PREVIEW_CHARS:
+        text = text[: PREVIEW_CHARS - 1] + "…"
+    prefix = "🔒 " if kind == "note" else ("Us: " if direction == "out" else "")
+    return prefix + text
 
 
 def error_text(code: str | None, fallback: str | None = None) -> str | None:

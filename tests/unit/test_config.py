@@ -94,8 +94,22 @@ def test_toml_file_is_read(tmp_path: Path) -> None:
             "organizations.a.remind_after_minutes",
         ),
         ({"organizations": {"a": {"remind_after_minutes": -5}}}, "remind_after_minutes"),
+        ({"organizations": {"a": {"region": "England"}}}, "organizations.a.region"),
+        ({"organizations": {"a": {"quiet_hours_zone": "team"}}}, "quiet_hours_zone"),
+        ({"organizations": {"a": {"gsm_smart_quotes": "yes"}}}, "gsm_smart_quotes"),
     ],
 )
 def test_toml_errors_name_the_key(data: dict, named: str) -> None:
     with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace(".", r"\.")):
         parse_directory(data)
+
+
+def test_a_line_written_without_plus_is_read_in_its_organizations_region() -> None:
+    d = parse_directory(
+        {
+            "organizations": {"uk": {"region": "gb", "quiet_hours_zone": "lead"}},
+            "lines": {"07911 123456": {"organization": "uk"}},
+        }
+    )
+    assert d.lines[0].phone == "+447911123456"
+    assert (d.organizations[0].region, d.organizations[0].quiet_hours_zone) == ("GB", "lead")
