@@ -44,6 +44,7 @@ class SlackEnv:
         cls,
         tmp_path: Path,
         twilio: TwilioStandIn,
+        /,
         *,
         socket_mode: bool = False,
         **settings: Any,

@@ -14,9 +14,10 @@ from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,6 +28,7 @@ from bot.types import ChatRef
 from bridges.slack import actions, listeners, render
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
+from bridges.slack.gate import Gate, Refused
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class SlackPlugin:
         self._names: dict[str, str] = {}
         self._socket: AsyncSocketModeHandler | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
+        self.gate = Gate(self.slack.signing_secret or "", settings.public_url + "/slack/events")
         listeners.register(self.app, self)
         actions.register(self.app, self)
 
@@ -74,9 +77,17 @@ class SlackPlugin:
         return [web.post("/slack/events", self._events)]
 
     async def _events(self, request: web.Request) -> web.Response:
-        # Bolt verifies the signature (401 otherwise), answers url_verification and acks.
-        response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        try:
+            body = self.gate.check(await request.read(), request.headers, request.content_type)
+        except Refused as exc:
+            return web.json_response({"error": str(exc)}, status=exc.status)
+        # Bolt checks the signature once more, answers url_verification and acks.
+        bolt_request = AsyncBoltRequest(
+            body=body,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
         try:

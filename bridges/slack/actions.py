@@ -4,7 +4,6 @@ modals they open. Slack gives commands no thread, so these are how members act o
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from bot.services import commands, drafts
 from bot.types import Actor, ChatRef
 from bridges.slack import views
 from bridges.slack.listeners import show_outcome
+from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, draft_meta, message_id, place_meta
 
 if TYPE_CHECKING:
     from bridges.slack import SlackPlugin
@@ -112,7 +112,12 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     ) -> None:
         await ack()
         actor = _actor(body)
-        outcome = await commands.retry(core, actor, int(action["value"]))
+        try:
+            retried = message_id(action.get("value"))
+        except Stale:
+            await _say(respond, STALE_BUTTON)
+            return
+        outcome = await commands.retry(core, actor, retried)
         if not outcome.ok:
             await _say(respond, outcome.text)
             return
@@ -126,11 +131,15 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         ack: Any, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        meta = json.loads(action["value"])
+        try:
+            meta = draft_meta(action.get("value"))
+        except Stale:
+            await _say(respond, STALE_BUTTON)
+            return
         text = _value(body, "draft", "text").get("value") or ""
-        where = ChatRef("slack", meta["channel"], meta["thread_ts"])
+        where = ChatRef("slack", meta.channel, meta.thread_ts)
         outcome = await drafts.send_draft(
-            core, _actor(body), where, int(meta["conversation"]), text, ai_assisted=meta["ai"]
+            core, _actor(body), where, meta.conversation, text, ai_assisted=meta.ai
         )
         if outcome.ok:
             await respond(text=f"✅ {outcome.text}", replace_original=True)
@@ -140,15 +149,28 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     @app.action("draft_edit")
     @tracked
     async def on_draft_edit(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
     ) -> None:
         await ack()
-        meta = json.loads(action["value"])
-        draft = meta.pop("text", "")
+        try:
+            draft = draft_meta(action.get("value"))
+        except Stale:
+            await _say(respond, STALE_BUTTON)
+            return
         typed = _value(body, "draft", "text").get("value")
         # What is in the box now (the member may have started editing), else the draft.
-        text = typed if isinstance(typed, str) and typed.strip() else draft
-        meta["response_url"] = body.get("response_url")
+        text = typed if isinstance(typed, str) and typed.strip() else draft.text
+        meta = {
+            "conversation": draft.conversation,
+            "channel": draft.channel,
+            "thread_ts": draft.thread_ts,
+            "ai": draft.ai,
+            "response_url": body.get("response_url"),
+        }
         await _open(client, body, views.draft_modal(text, meta))
 
     @app.action("draft_discard")
@@ -181,8 +203,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         if not text:
             await ack(response_action="errors", errors={"note": "Write the note first."})
             return
-        await ack()
-        await modal_command(body, view, Command("note", {"text": text}))
+        await modal_command(ack, body, view, "note", Command("note", {"text": text}))
 
     @app.view(views.ASSIGN_MODAL)
     @tracked
@@ -191,8 +212,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         if not user:
             await ack(response_action="errors", errors={"assignee": "Pick a teammate."})
             return
-        await ack()
-        await modal_command(body, view, Command("assign", {"member": user}))
+        await modal_command(ack, body, view, "assignee", Command("assign", {"member": user}))
 
     @app.view(views.DRAFT_MODAL)
     @tracked
@@ -204,23 +224,34 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
                 errors={"draft": "Write the message first: an empty SMS cannot be sent."},
             )
             return
+        try:
+            meta = draft_meta(view.get("private_metadata"))
+        except Stale:
+            await ack(response_action="errors", errors={"draft": STALE_FORM})
+            return
         await ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        where = ChatRef("slack", meta["channel"], meta["thread_ts"])
+        where = ChatRef("slack", meta.channel, meta.thread_ts)
         actor = _actor(body)
         outcome = await drafts.send_draft(
-            core, actor, where, int(meta["conversation"]), text, ai_assisted=bool(meta["ai"])
+            core, actor, where, meta.conversation, text, ai_assisted=meta.ai
         )
-        if outcome.ok and await _replace(meta.get("response_url"), f"✅ {outcome.text}"):
+        if outcome.ok and await _replace(meta.response_url, f"✅ {outcome.text}"):
             return
         # A refusal (opted out, quiet hours, no permission) comes after the modal closed,
         # like the note and assign modals' answers; the draft message stays to try again.
         answer = f"✅ {outcome.text}" if outcome.ok else outcome.text
         await plugin.ephemeral(where.channel, actor.user_id, answer, thread_ts=where.thread_id)
 
-    async def modal_command(body: dict[str, Any], view: dict[str, Any], command: Command) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        where = ChatRef("slack", meta.get("channel", ""), meta.get("thread_ts") or None)
+    async def modal_command(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], block: str, command: Command
+    ) -> None:
+        try:
+            channel, thread_ts = place_meta(view.get("private_metadata"))
+        except Stale:
+            await ack(response_action="errors", errors={block: STALE_FORM})
+            return
+        await ack()
+        where = ChatRef("slack", channel, thread_ts)
         actor = _actor(body)
         outcome = await commands.execute(core, actor, where, command)
         await plugin.ephemeral(

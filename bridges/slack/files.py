@@ -1,6 +1,6 @@
 """Files both ways: pictures a teammate attaches to a thread reply (fetched from Slack with
 the bot token, handed to the core to re-host for MMS) and inbound MMS media (fetched
-from the carrier to upload into the thread)."""
+from Twilio to upload into the thread, see media.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import aiohttp
 from bot.config import TwilioSettings
 from bot.services.replies import MMS_MAX_BYTES
 from bot.types import OutboundFile
+from bridges.slack.media import TwilioMedia
 
 log = logging.getLogger(__name__)
 
-TWILIO_API = "https://api.twilio.com"
 MEDIA_LIMIT = 10 * 1024 * 1024  # more than any carrier delivers as MMS
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 
@@ -30,7 +30,7 @@ class Files:
         self.bot_token = bot_token
         # The bot token goes only to Slack's own hosts (or the API stand-in in tests).
         self.slack_hosts = {urlsplit(api_url).hostname or "slack.com"}
-        self.twilio = twilio
+        self.media = TwilioMedia(twilio)
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -40,6 +40,7 @@ class Files:
         return self._http
 
     async def close(self) -> None:
+        await self.media.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -67,26 +68,16 @@ class Files:
         return tuple(out)
 
     async def fetch_media(self, url: str) -> bytes | None:
-        """Inbound MMS media. Twilio serves it openly unless the account enforces HTTP
-        auth on media URLs; then (and only for Twilio's own host) we sign in."""
-        data = await self._get(url, {})
-        if data is None and self.twilio is not None and url.startswith(self._twilio_base()):
-            auth = aiohttp.BasicAuth(self.twilio.account_sid, self.twilio.auth_token)
-            data = await self._get(url, {}, auth=auth)
-        return data
-
-    def _twilio_base(self) -> str:
-        return ((self.twilio.api_url if self.twilio else None) or TWILIO_API).rstrip("/")
+        """Inbound MMS media, only from Twilio's media origin (None: show a link)."""
+        return await self.media.fetch(url)
 
     def _is_slack(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""
         return host in self.slack_hosts or host == "slack.com" or host.endswith(".slack.com")
 
-    async def _get(
-        self, url: str, headers: dict[str, str], auth: aiohttp.BasicAuth | None = None
-    ) -> bytes | None:
+    async def _get(self, url: str, headers: dict[str, str]) -> bytes | None:
         try:
-            async with self.http.get(url, headers=headers, auth=auth) as resp:
+            async with self.http.get(url, headers=headers, allow_redirects=False) as resp:
                 if resp.status != 200:
                     log.warning("file fetch answered %s", resp.status)
                     return None

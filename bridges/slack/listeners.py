@@ -88,9 +88,13 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
             await respond(text=text, blocks=blocks, response_type="ephemeral")
 
+        channel, user = command.get("channel_id"), command.get("user_id")
+        if not channel or not user:
+            await answer("This command came without a channel or a user; nothing was done.", None)
+            return
         # Slack runs slash commands only at channel level: no thread to act on.
-        where = ChatRef("slack", command["channel_id"], None, None, command.get("team_id"))
-        actor = Actor("slack", command["user_id"], command.get("user_name"))
+        where = ChatRef("slack", channel, None, None, command.get("team_id"))
+        actor = Actor("slack", user, command.get("user_name"))
         await run_command(plugin, actor, where, command.get("text") or "", answer)
 
     @app.event("app_home_opened")

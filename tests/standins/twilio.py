@@ -167,6 +167,9 @@ class TwilioStandIn(StandIn):
         self.cancelable: set[str] = {"scheduled"}
         self.callbacks: list[tuple[str, dict[str, str], int]] = []
         self.inbound: list[dict[str, str]] = []
+        # Twilio answers a media URL with a redirect to its storage (another origin):
+        # set this to redirect there.
+        self.media_redirect: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         super().__init__()
 
@@ -321,6 +324,8 @@ class TwilioStandIn(StandIn):
         return web.json_response(self._public(message))
 
     async def media(self, request: web.Request) -> web.Response:
+        if self.media_redirect:
+            raise web.HTTPTemporaryRedirect(self.media_redirect)
         return web.Response(body=PNG, content_type="image/png")
 
     # --- Twilio's side of the webhooks --------------------------------------------------
