@@ -13,11 +13,10 @@ import aiohttp
 from bot.config import TwilioSettings
 from bot.services.replies import MMS_MAX_BYTES
 from bot.types import OutboundFile
-from bridges.slack.media import TwilioMedia
+from bridges.slack.media import TwilioMedia, read_capped
 
 log = logging.getLogger(__name__)
 
-MEDIA_LIMIT = 10 * 1024 * 1024  # more than any carrier delivers as MMS
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 
@@ -78,16 +77,7 @@ class Files:
     async def _get(self, url: str, headers: dict[str, str]) -> bytes | None:
         try:
             async with self.http.get(url, headers=headers, allow_redirects=False) as resp:
-                if resp.status != 200:
-                    log.warning("file fetch answered %s", resp.status)
-                    return None
-                data = bytearray()
-                async for chunk in resp.content.iter_chunked(65536):
-                    data += chunk
-                    if len(data) > MEDIA_LIMIT:
-                        log.warning("file fetch stopped: over %s bytes", MEDIA_LIMIT)
-                        return None
+                return await read_capped(resp)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("file fetch failed: %s", type(exc).__name__)
             return None
-        return bytes(data)

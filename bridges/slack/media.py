@@ -145,7 +145,7 @@ class TwilioMedia:
                     if resp.status in (301, 302, 303, 307, 308) and "Location" in resp.headers:
                         url = urljoin(url, resp.headers["Location"])
                         continue
-                    return await _body(resp)
+                    return await read_capped(resp)
             except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
                 log.warning("mms media fetch failed: %s", type(exc).__name__)
                 return None
@@ -160,17 +160,18 @@ class TwilioMedia:
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
 
-async def _body(resp: aiohttp.ClientResponse) -> bytes | None:
+async def read_capped(resp: aiohttp.ClientResponse) -> bytes | None:
+    """A 200 answer's body up to MEDIA_LIMIT; None otherwise (logged)."""
     if resp.status != 200:
-        log.warning("mms media fetch answered %s", resp.status)
+        log.warning("file fetch answered %s", resp.status)
         return None
     if (resp.content_length or 0) > MEDIA_LIMIT:
-        log.warning("mms media refused: over %s bytes", MEDIA_LIMIT)
+        log.warning("file fetch refused: over %s bytes", MEDIA_LIMIT)
         return None
     data = bytearray()
     async for chunk in resp.content.iter_chunked(65536):
         data += chunk
         if len(data) > MEDIA_LIMIT:
-            log.warning("mms media fetch stopped: over %s bytes", MEDIA_LIMIT)
+            log.warning("file fetch stopped: over %s bytes", MEDIA_LIMIT)
             return None
     return bytes(data)
