@@ -122,6 +122,8 @@ class Settings:
     ai: AiSettings | None = None
     directory: Directory = field(default_factory=Directory)
     config_path: str | None = None
+    # When set, GET /metrics wants `Authorization: Bearer <token>`; otherwise it is open.
+    metrics_token: str | None = None
 
     def chat_platforms(self) -> set[str]:
         """Platforms whose posts are queued: those configured here, and those another
@@ -281,6 +283,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         ai=ai,
         directory=directory,
         config_path=config_path,
+        metrics_token=get("SMSBRIDGE_METRICS_TOKEN") or None,
     )
 
 

@@ -27,6 +27,7 @@ from bot.ports import OutcomeUnknown, Rejected, RetryLater, SentSms
 from bot.services.inbound import apply_status
 from bot.services.intake import Intake
 from bot.types import InboundSms, MediaRef, StatusUpdate
+from bot.warn_once import WarnOncePerMinute
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,7 @@ class TwilioWebhooks:
         self.intake = intake
         self.auth_token = auth_token.encode()
         self.validator = RequestValidator(auth_token)
+        self.warnings = WarnOncePerMinute(log)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post("/twilio/sms", self.inbound), web.post("/twilio/status", self.status)]
@@ -186,6 +188,13 @@ class TwilioWebhooks:
             url += "?" + request.query_string
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self._signed(url, form, signature):
+            self.warnings.warn(
+                "twilio",
+                "twilio: refused a webhook: %s signature checked against %s "
+                "(check TWILIO_AUTH_TOKEN and SMSBRIDGE_PUBLIC_URL)",
+                "a bad" if signature else "no",
+                url,
+            )
             return None
         return form
 
