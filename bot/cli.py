@@ -1,4 +1,4 @@
-"""The `smsbridge` command: run, demo, send, sms-in, db upgrade, check."""
+"""The `smsbridge` command: run, demo, send, sms-in, db upgrade, check, contacts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import secrets
 import signal
 import sys
 
+from bot import contacts_cli
 from bot.config import ConfigError, Settings, load_settings
 
 EXIT_REFUSED = 1
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database tasks")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check", help="report the configuration")
+    contacts_cli.configure(sub.add_parser("contacts", help="import or export leads as CSV"))
     args = parser.parse_args(argv)
     setup_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command == "contacts":
+        return contacts_cli.run(args)
     if args.command == "send":
         return asyncio.run(_send(settings, args.line, args.phone, args.text, not args.no_wait))
     if args.command == "sms-in":

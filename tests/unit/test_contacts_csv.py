@@ -1,0 +1,94 @@
+"""Reading and writing contacts CSV: columns, custom fields, bad rows with their line
+numbers, numbers in the organization's region, and cells a spreadsheet will not run."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.contacts import Contact, CsvError, RowError, read_contacts, write_contacts
+
+
+def read(text: str, region: str = "US") -> list[Contact | RowError]:
+    return list(read_contacts(io.StringIO(text), region))
+
+
+def test_columns_in_any_order_and_case_and_others_become_custom_fields() -> None:
+    (row,) = read("Name,PHONE,Email,plan\nMaria Lopez,(415) 555-0100,maria@example.com,gold\n")
+    assert row == Contact(
+        2, "+14155550100", name="Maria Lopez", email="maria@example.com", fields={"plan": "gold"}
+    )
+
+
+def test_a_bad_row_is_reported_with_its_line_and_the_rest_are_read() -> None:
+    rows = read("phone,name\n+14155550100,Maria\nnot a phone,Bob\n\n+14155550101,Ann\n,No Phone\n")
+    assert [r.line for r in rows] == [2, 3, 5, 6]
+    assert isinstance(rows[1], RowError) and "not a phone number" in str(rows[1])
+    assert str(rows[3]) == "line 6: no phone number"
+    assert isinstance(rows[2], Contact) and rows[2].name == "Ann"
+
+
+def test_a_quoted_cell_over_two_lines_does_not_shift_later_line_numbers() -> None:
+    rows = read('phone,notes\n+14155550100,"called twice\nno answer"\nbad,x\n')
+    assert rows[0].notes == "called twice\nno answer"  # type: ignore[union-attr]
+    assert rows[1].line == 4
+
+
+def test_numbers_without_plus_are_read_in_the_organizations_region() -> None:
+    (row,) = read("phone\n07911 123456\n", region="GB")
+    assert isinstance(row, Contact) and row.phone == "+447911123456"
+
+
+def test_a_bad_email_skips_the_row() -> None:
+    (row,) = read("phone,email\n+14155550100,maria at example\n")
+    assert isinstance(row, RowError) and "email" in row.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "empty"),
+        ("name,email\nMaria,m@x.com\n", "`phone`"),
+        ("phone,Phone\n", "twice"),
+    ],
+)
+def test_an_unusable_header_stops_the_import_with_a_reason(text: str, says: str) -> None:
+    with pytest.raises(CsvError, match=says):
+        read(text)
+
+
+def test_a_byte_order_mark_before_the_header_is_ignored() -> None:
+    (row,) = read("\ufeffphone,name\n+14155550100,Maria\n")
+    assert isinstance(row, Contact) and row.name == "Maria"
+
+
+def test_an_export_never_hands_a_spreadsheet_a_formula_and_reads_back_the_same() -> None:
+    rows = [{"phone": "+14155550100", "name": "=HYPERLINK(1)", "notes": "-5 off", "fields": {}}]
+    text = "".join(write_contacts(rows, []))
+    assert "'=HYPERLINK(1)" in text and "+14155550100" in text
+    (row,) = read(text)
+    assert isinstance(row, Contact)
+    assert (row.name, row.notes) == ("=HYPERLINK(1)", "-5 off")
+
+
+cell = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30).map(str.strip)
+
+
+@given(
+    name=cell | st.sampled_from(["'=x", "'", "''", "-5", "'-5", "+1 (2)"]),
+    company=cell,
+    notes=cell,
+    plan=cell,
+)
+def test_what_is_exported_imports_back_unchanged(
+    name: str, company: str, notes: str, plan: str
+) -> None:
+    lead = {"phone": "+14155550100", "name": name, "company": company, "notes": notes}
+    text = "".join(write_contacts([{**lead, "fields": {"plan": plan}}], ["plan"]))
+    (row,) = read(text)
+    assert isinstance(row, Contact)
+    assert (row.name or "", row.company or "", row.notes or "") == (name, company, notes)
+    assert row.fields.get("plan", "") == plan
