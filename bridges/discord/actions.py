@@ -13,6 +13,7 @@ from bot.core import Core
 from bot.domain.commands import CommandError, parse_command
 from bot.services import commands, drafts
 from bot.types import Actor, ChatRef, Outcome
+from bot.warn_once import WarnOncePerMinute
 from bridges.discord.components import draft_view
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,11 @@ def _items_embed(outcome: Outcome) -> discord.Embed | None:
 
 
 class Actions:
-    def __init__(self, core: Core, client: discord.Client) -> None:
+    def __init__(self, core: Core, client: discord.Client, home_guilds: set[int]) -> None:
         self.core = core
         self.client = client
+        self.home_guilds = home_guilds
+        self.warnings = WarnOncePerMinute(log)
 
     async def where(
         self, interaction: discord.Interaction[Any], *, header: bool = False
@@ -79,7 +82,14 @@ class Actions:
     async def _defer(self, interaction: discord.Interaction[Any], *, update: bool = False) -> bool:
         """Acknowledge first: Discord drops interactions unanswered after 3 s. An
         interaction replayed after a gateway resume was acknowledged already and Discord
-        refuses a second acknowledgement, so its work never runs twice."""
+        refuses a second acknowledgement, so its work never runs twice. An interaction
+        from a guild none of our routes is in is not ours to answer."""
+        guild = interaction.guild_id
+        if self.home_guilds and guild not in self.home_guilds:
+            self.warnings.warn(
+                f"guild:{guild}", "discord: ignored an interaction from guild %s", guild
+            )
+            return False
         try:
             if update:
                 await interaction.response.defer()

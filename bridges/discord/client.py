@@ -43,8 +43,10 @@ class BridgeClient(discord.Client):
             guild_ready_timeout=guild_ready_timeout,
         )
         self.routed = routed
+        # The guilds our routes are in: interactions from any other guild are ignored.
+        self.home_guilds: set[int] = set()
         self.tree = app_commands.CommandTree(self)
-        self.actions = Actions(core, self)
+        self.actions = Actions(core, self, self.home_guilds)
         self.events = ThreadEvents(core, self, routed)
         self.tree.add_command(SmsGroup(self.actions))
 
@@ -67,6 +69,8 @@ class BridgeClient(discord.Client):
                     continue
             if getattr(channel, "guild", None) is not None:
                 guilds.add(channel.guild.id)
+        self.home_guilds.clear()
+        self.home_guilds.update(guilds)
         for guild_id in sorted(guilds):
             guild = discord.Object(guild_id)
             self.tree.copy_global_to(guild=guild)

@@ -16,8 +16,9 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -64,6 +65,7 @@ class SlackPlugin:
         self._socket: AsyncSocketModeHandler | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
         self.gate = Gate(self.slack.signing_secret or "", settings.public_url + "/slack/events")
+        self.app.use(self._only_installed_workspace)
         listeners.register(self.app, self)
         actions.register(self.app, self)
 
@@ -88,6 +90,26 @@ class SlackPlugin:
             headers=request.headers,  # type: ignore[arg-type]
         )
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def _only_installed_workspace(
+        self,
+        context: AsyncBoltContext,
+        response: BoltResponse,
+        next_: Callable[[], Awaitable[None]],
+    ) -> BoltResponse:
+        """The same app installed in another workspace signs with the same secret: what
+        comes from there is acked and dropped, never acted on."""
+        ours, theirs = self.bridge.team_id, context.team_id
+        if ours and theirs and theirs != ours:
+            self.gate.warnings.warn(
+                f"team:{theirs}",
+                "slack: ignored a request from workspace %s (installed in %s)",
+                theirs,
+                ours,
+            )
+            return BoltResponse(status=200, body="")
+        await next_()
+        return response
 
     async def start(self) -> None:
         try:
