@@ -50,7 +50,7 @@ class SmsBridge:
     def __init__(self, settings: Settings, options: Options | None = None) -> None:
         self.settings = settings
         self.options = options or Options()
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, pooler=settings.database_pooler)
         self.core: Core | None = None
         self.plugins: dict[str, ChatPlugin] = {}
         self.gateway: SmsGateway | None = None

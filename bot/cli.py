@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import secrets
 import signal
 import sys
 
 from bot import contacts_cli
 from bot.config import ConfigError, Settings, load_settings
+from bot.ops.startup import startup_error
+from bot.ops.warnings import deployment_warnings
+from storage.urls import redacted
 
 EXIT_REFUSED = 1
 EXIT_CONFIG = 2
@@ -90,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         from storage.db import upgrade_sync
 
-        upgrade_sync(settings.database_url)
+        try:
+            upgrade_sync(settings.database_url, pooler=settings.database_pooler)
+        except Exception as exc:
+            print(startup_error(exc), file=sys.stderr)
+            return EXIT_CONFIG
         print("database is at the newest revision")
         return 0
     return _check(settings)
@@ -104,7 +112,11 @@ async def _run(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await bridge.start()
+    try:
+        await bridge.start()
+    except Exception as exc:
+        print(startup_error(exc), file=sys.stderr)
+        return EXIT_CONFIG
     await stop.wait()
     await bridge.stop()
     return 0
@@ -158,7 +170,7 @@ async def _sms_in(settings: Settings, phone: str, line: str, text: str, url: str
 
 
 def _check(settings: Settings) -> int:
-    print(f"database: {settings.database_url.split('@')[-1]}")
+    print(f"database: {redacted(settings.database_url)}")
     print(f"public url: {settings.public_url}")
     print(f"undo window: {settings.undo_seconds:g}s")
     for line in settings.platforms_report():
@@ -174,6 +186,8 @@ def _check(settings: Settings) -> int:
         print(f"line {line.phone} [{line.organization}] {line.label}: {where}")
     for member in directory.members:
         print(f"member {member.key} [{member.organization}] {member.name}, {member.role}")
+    for warning in deployment_warnings(settings, os.environ):
+        print(f"warning: {warning}")
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from bot.domain.compliance import parse_quiet_hours
 from bot.domain.localtime import QUIET_HOURS_ZONES
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.domain.prompt import Voice
+from storage.db import POOLERS
+from storage.urls import normalize_url
 
 ROLES = ("admin", "agent", "limited")
 REPLY_MODES = ("direct", "explicit")
@@ -105,6 +108,7 @@ class AiSettings:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///smsbridge.db"
+    database_pooler: str | None = None  # "pgbouncer": behind a transaction-mode pooler
     public_url: str = "http://localhost:8080"
     host: str = "0.0.0.0"
     port: int = 8080
@@ -154,7 +158,8 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         if read_dotenv:
             from dotenv import load_dotenv
 
-            load_dotenv(override=False)
+            # The working folder's, as documented (not one found above the package).
+            load_dotenv(Path.cwd() / ".env", override=False)
         env = dict(os.environ)
 
     def get(name: str) -> str | None:
@@ -268,8 +273,10 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             raise ConfigError(f"SMSBRIDGE_CONFIG {config_path}: {exc}") from None
         directory = parse_directory(data)
 
+    database_url, database_pooler = database_settings(get)
     return Settings(
-        database_url=get("SMSBRIDGE_DATABASE_URL") or "sqlite+aiosqlite:///smsbridge.db",
+        database_url=database_url,
+        database_pooler=database_pooler,
         public_url=public_url,
         host=get("SMSBRIDGE_HOST") or "0.0.0.0",
         port=port,
@@ -285,6 +292,19 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         config_path=config_path,
         metrics_token=get("SMSBRIDGE_METRICS_TOKEN") or None,
     )
+
+
+def database_settings(get: Callable[[str], str | None]) -> tuple[str, str | None]:
+    """SMSBRIDGE_DATABASE_URL, else the DATABASE_URL platforms set, on its async driver."""
+    name = "SMSBRIDGE_DATABASE_URL" if get("SMSBRIDGE_DATABASE_URL") else "DATABASE_URL"
+    try:
+        url = normalize_url(get(name) or "sqlite+aiosqlite:///smsbridge.db")
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    pooler = (get("SMSBRIDGE_DATABASE_POOLER") or "").lower() or None
+    if pooler not in (None, *POOLERS):
+        raise ConfigError(f"SMSBRIDGE_DATABASE_POOLER must be pgbouncer or unset, got {pooler!r}")
+    return url, pooler
 
 
 def parse_directory(data: dict[str, Any]) -> Directory:

@@ -46,7 +46,7 @@ async def send_from_line(
     timeout: float = 60.0,
 ) -> tuple[Outcome, str | None]:
     """Returns the outcome and, when waited for, the message's status."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pooler=settings.database_pooler)
     try:
         await db.upgrade()
         core = Core(db, settings, chat_platforms=settings.chat_platforms())

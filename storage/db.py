@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.models import Base
+from storage.urls import normalize_url
+
+POOLERS = ("pgbouncer",)
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = url
+    def __init__(self, url: str, *, echo: bool = False, pooler: str | None = None) -> None:
+        self.url = url = normalize_url(url)
+        self.pooler = pooler
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -41,10 +46,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-            # Tenants differ in size by orders of magnitude: a prepared statement's generic
-            # plan (used after 5 runs) is costed for an average organization and sorted
-            # all 13,000 open conversations of a big one to show 10 (bench/RESULTS.md).
-            kwargs["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
+            kwargs.update(postgres_options(pooler))
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite and not inline:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -59,10 +61,29 @@ class Database:
             await conn.run_sync(Base.metadata.create_all)
 
     async def upgrade(self) -> None:
-        await asyncio.to_thread(upgrade_sync, self.url)
+        await asyncio.to_thread(upgrade_sync, self.url, pooler=self.pooler)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def postgres_options(pooler: str | None) -> dict[str, Any]:
+    """Engine options for asyncpg, directly or behind a transaction-mode pooler."""
+    if pooler == "pgbouncer":
+        # A pooler hands each transaction any server connection: no start-up parameters
+        # (PgBouncer refuses them), no statement cache, a fresh name per prepared statement.
+        # Statements then run once per preparation, so PostgreSQL plans each for its values.
+        return {
+            "connect_args": {
+                "statement_cache_size": 0,
+                "prepared_statement_cache_size": 0,
+                "prepared_statement_name_func": lambda: f"__smsbridge_{uuid.uuid4().hex}__",
+            }
+        }
+    # Tenants differ in size by orders of magnitude: a prepared statement's generic plan
+    # (used after 5 runs) is costed for an average organization and sorted all 13,000
+    # open conversations of a big one to show 10 (bench/RESULTS.md).
+    return {"connect_args": {"server_settings": {"plan_cache_mode": "force_custom_plan"}}}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -75,17 +96,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def alembic_config(url: str) -> Any:
+def alembic_config(url: str, pooler: str | None = None) -> Any:
     from alembic.config import Config
 
     here = Path(__file__).parent
     cfg = Config()
     cfg.set_main_option("script_location", str(here / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # Alembic's ConfigParser would read a %-escaped password as interpolation.
+    cfg.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    cfg.attributes["pooler"] = pooler
     return cfg
 
 
-def upgrade_sync(url: str, revision: str = "head") -> None:
+def upgrade_sync(url: str, revision: str = "head", *, pooler: str | None = None) -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, pooler), revision)

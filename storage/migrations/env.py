@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.db import postgres_options
 from storage.models import Base
 
 config = context.config
@@ -19,17 +20,23 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes start at once on one database: one migrates, the others
+            # wait, then find it done. The lock is the transaction's (the migrations run
+            # in one), so a transaction-mode pooler cannot leave it held.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('smsbridge-migrations'))")
+            )
         context.run_migrations()
 
 
 async def _online() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    options = (
+        postgres_options(config.attributes.get("pooler")) if url.startswith("postgres") else {}
+    )
+    engine = create_async_engine(url, **options)
     async with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several processes start at once on one database: one migrates, the others
-            # wait, then find it done. The lock is the session's, released on disconnect.
-            await conn.execute(text("SELECT pg_advisory_lock(hashtext('smsbridge-migrations'))"))
-            await conn.commit()
         await conn.run_sync(_run)
         await conn.commit()
     await engine.dispose()
