@@ -12,7 +12,14 @@ import functools
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 
-__all__ = ["InvalidPhone", "looks_like_phone", "mask_phone", "normalize_phone"]
+__all__ = [
+    "InvalidPhone",
+    "InvalidSender",
+    "looks_like_phone",
+    "mask_phone",
+    "normalize_phone",
+    "normalize_sender",
+]
 
 # Twilio's magic test numbers (+15005550000..+15005550009) are not valid per the
 # numbering plan, yet tests and the demo configuration rely on them.
@@ -93,6 +100,55 @@ def normalize_phone(raw: str, default_region: str = "US") -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"'{shown}' is not a valid phone number; check the digits. {_EXAMPLE}")
     return e164
+
+
+class InvalidSender(InvalidPhone):
+    """An inbound From that cannot be a lead's sender. The message never repeats the
+    value, so it may be logged and answered as it is."""
+
+
+_SENDER_MAX = 32  # raw text; stored senders are at most 16 (E.164) or 11 (alphanumeric)
+_SHORT_CODE = range(3, 9)  # digits of a short code
+_ALPHANUMERIC_MAX = 11  # an alphanumeric sender id
+
+
+def normalize_sender(raw: str) -> str:
+    """An inbound SMS's From as stored on the lead: E.164 for a phone number, the digits
+    of a short code, an alphanumeric sender id as sent; InvalidSender otherwise (a
+    channel prefix such as `whatsapp:`, too long, or the wrong shape)."""
+    text = raw.strip()
+    head, colon, _ = text.partition(":")
+    if colon and head.isalpha() and head.lower() != "tel":
+        if head.lower() == "whatsapp":
+            raise InvalidSender(
+                "WhatsApp senders (whatsapp:...) are not supported: smsbridge bridges SMS "
+                "only. Point the WhatsApp sender's webhook elsewhere."
+            )
+        raise InvalidSender(
+            f"'{head[:16].lower()}:' senders are not supported: smsbridge bridges SMS only."
+        )
+    if len(text) > _SENDER_MAX:
+        raise InvalidSender(f"From is too long to be a sender ({len(text)} characters).")
+    if text.isdigit() and len(text) in _SHORT_CODE:
+        return text
+    alphanumeric = text.replace(" ", "")
+    if (
+        alphanumeric.isascii()
+        and alphanumeric.isalnum()
+        and any(c.isalpha() for c in alphanumeric)
+        and len(text) <= _ALPHANUMERIC_MAX
+    ):
+        return text
+    try:
+        return normalize_phone(text)
+    except InvalidPhone as exc:
+        too_long = "too long" in str(exc)
+        raise InvalidSender(
+            "From is too long for a phone number."
+            if too_long
+            else "From cannot be a sender: it is not a phone number, a short code or an "
+            "alphanumeric sender id."
+        ) from None
 
 
 def _country_code(e164: str) -> str:

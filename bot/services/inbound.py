@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import Core
 from bot.delivery import queue
 from bot.domain.compliance import Keyword, classify_keyword
-from bot.domain.phones import InvalidPhone, mask_phone, normalize_phone
+from bot.domain.phones import InvalidSender, mask_phone, normalize_sender
 from bot.services.portal import Portal, lead_of
 from bot.services.views import error_text
 from bot.types import InboundSms, Outcome, StatusUpdate
@@ -44,10 +44,10 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     if line is None:
         return Outcome.refused(f"{sms.to_phone} is not a configured line")
     try:
-        phone = normalize_phone(sms.from_phone)
-    except InvalidPhone:
         # Short codes and alphanumeric senders still deserve a record.
-        phone = sms.from_phone.strip()
+        phone = normalize_sender(sms.from_phone)
+    except InvalidSender as exc:
+        return Outcome.refused(str(exc))
     lead = await lead_of(session, line, phone)
     portal, _ = await Portal.open(core, session, line, lead)
     conversation = portal.conversation

@@ -95,13 +95,22 @@ class Intake:
             try:
                 results = await self._store([sms for sms, _ in batch])
             except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc)
+                    continue
+                # One webhook the database refuses must not fail its neighbours: each
+                # is stored on its own merits.
+                for sms, future in batch:
+                    try:
+                        [result] = await self._store([sms])
+                    except Exception as one:
+                        _settle(future, one)
+                    else:
+                        _settle(future, result)
+                self._arrived.set()
                 continue
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+                _settle(future, result)
             self._arrived.set()
 
     async def _store(self, batch: list[InboundSms]) -> list[Accepted]:
@@ -260,6 +269,15 @@ class Intake:
         """Received SMS not applied yet."""
         async with self.core.db.session() as session:
             return int(await session.scalar(select(func.count()).select_from(ReceivedSms)) or 0)
+
+
+def _settle(future: asyncio.Future[Accepted], result: Accepted | Exception) -> None:
+    if future.done():
+        return
+    if isinstance(result, Exception):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
 
 
 def _row(sms: InboundSms, now: datetime) -> dict[str, object]:

@@ -22,7 +22,7 @@ from twilio.rest import Client
 
 from bot import metrics
 from bot.core import Core
-from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.domain.phones import InvalidPhone, InvalidSender, normalize_phone, normalize_sender
 from bot.ports import OutcomeUnknown, Rejected, RetryLater, SentSms
 from bot.services.inbound import apply_status
 from bot.services.intake import Intake
@@ -215,6 +215,12 @@ class TwilioWebhooks:
             return web.Response(status=403, text="invalid Twilio signature or body\n")
         try:
             sms = parse_inbound(form)
+        except InvalidSender as exc:
+            metrics.WEBHOOKS.labels("twilio_sms", "bad_sender").inc()
+            self.warnings.warn(
+                "twilio:sender", "twilio: refused an inbound SMS by its From: %s", exc
+            )
+            return web.Response(status=400, text=f"{exc}\n")
         except ValueError as exc:
             metrics.WEBHOOKS.labels("twilio_sms", "bad_request").inc()
             return web.Response(status=400, text=f"{exc}\n")
@@ -265,6 +271,7 @@ def parse_inbound(form: dict[str, str]) -> InboundSms:
         to_phone = normalize_phone(to_raw)
     except InvalidPhone as exc:
         raise ValueError(f"To: {exc}") from None
+    from_phone = normalize_sender(from_raw)  # InvalidSender says why, never the value
     try:
         num_media = int(form.get("NumMedia", "0") or "0")
     except ValueError:
@@ -279,7 +286,7 @@ def parse_inbound(form: dict[str, str]) -> InboundSms:
         media.append(MediaRef(url, form.get(f"MediaContentType{i}") or "application/octet-stream"))
     return InboundSms(
         provider_sid=sid,
-        from_phone=from_raw,
+        from_phone=from_phone,
         to_phone=to_phone,
         body=form.get("Body", ""),
         media=tuple(media),

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.phones import InvalidPhone, looks_like_phone, mask_phone, normalize_phone
+from bot.domain.phones import (
+    InvalidPhone,
+    InvalidSender,
+    looks_like_phone,
+    mask_phone,
+    normalize_phone,
+    normalize_sender,
+)
 
 
 @pytest.mark.parametrize(
@@ -169,3 +176,23 @@ def test_looks_like_phone_false_for_names(text: str) -> None:
 @given(st.text())
 def test_looks_like_phone_is_total(text: str) -> None:
     assert looks_like_phone(text) in (True, False)
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=400)
+def test_a_sender_is_short_and_stable_or_refused_in_a_short_sentence(raw: str) -> None:
+    try:
+        sender = normalize_sender(raw)
+    except InvalidSender as exc:
+        assert len(str(exc)) < 160
+        return
+    assert 0 < len(sender) <= 16
+    assert normalize_sender(sender) == sender
+
+
+@pytest.mark.parametrize(
+    "raw", ["whatsapp:+14155550210", "WhatsApp:+14155550210", "messenger:123", "+1" + "5" * 40]
+)
+def test_channel_prefixed_and_overlong_senders_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidSender):
+        normalize_sender(raw)
