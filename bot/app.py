@@ -18,6 +18,7 @@ from bot.delivery.chat import ChatMirror
 from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Handler, Worker
 from bot.ports import ChatPlugin, SmsGateway
+from bot.services.automation_loop import AutomationLoop
 from bot.services.directory import sync_directory
 from bot.services.intake import Intake
 from bot.services.reminders import Reminders
@@ -57,6 +58,7 @@ class SmsBridge:
         self.worker: Worker | None = None
         self.intake: Intake | None = None
         self.reminders: Reminders | None = None
+        self.automations: AutomationLoop | None = None
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -125,6 +127,8 @@ class SmsBridge:
             self.worker.start()
             self.reminders = Reminders(core)
             self.reminders.start()
+            self.automations = AutomationLoop(core)
+            self.automations.start()
         # Received SMS are applied in every process (in order per lead, see Intake).
         self.intake.start()
 
@@ -136,6 +140,8 @@ class SmsBridge:
             await self.intake.stop()
         if self.reminders:
             await self.reminders.stop()
+        if self.automations:
+            await self.automations.stop()
         if self.worker:
             await self.worker.stop()
         for plugin in self.plugins.values():

@@ -10,7 +10,7 @@ import secrets
 import signal
 import sys
 
-from bot import contacts_cli
+from bot import contacts_cli, report_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.startup import startup_error
 from bot.ops.warnings import deployment_warnings
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check", help="report the configuration")
     contacts_cli.configure(sub.add_parser("contacts", help="import or export leads as CSV"))
+    report_cli.register(sub)
     args = parser.parse_args(argv)
     setup_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
 
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.command in report_cli.COMMANDS:
+        return report_cli.run(args, settings)
     if args.command == "run":
         return asyncio.run(_run(settings))
     if args.command == "contacts":

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from bot.domain.automations import NOTIFY_MODES
 from bot.domain.compliance import parse_quiet_hours
+from bot.domain.hours import parse_business_hours
 from bot.domain.localtime import QUIET_HOURS_ZONES
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.domain.prompt import Voice
@@ -43,6 +45,9 @@ class OrganizationConfig:
     region: str = "US"
     quiet_hours_zone: str = "organization"
     gsm_smart_quotes: bool = False
+    # [organizations.KEY.automations] plus block_keywords, response_target_minutes and
+    # reports_channel, validated (bot/services/automations.py reads them from the database).
+    automations: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class MemberConfig:
     role: str = "agent"
     slack_user: str | None = None
     discord_user: str | None = None
+    notify: str = "mentions"  # mentions | all | none: when a new SMS mentions the assignee
 
 
 @dataclass(frozen=True)
@@ -344,6 +350,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 f" to 10080 (a week), got {remind!r}"
             )
         region, zone_mode, smart = _lead_settings(raw, where)
+        automations = _automations(raw, where, tz)
         organizations.append(
             OrganizationConfig(
                 key=key,
@@ -357,6 +364,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 region=region,
                 quiet_hours_zone=zone_mode,
                 gsm_smart_quotes=smart,
+                automations=automations,
             )
         )
     org_keys = {o.key for o in organizations}
@@ -369,6 +377,11 @@ def parse_directory(data: dict[str, Any]) -> Directory:
         role = raw.get("role", "agent")
         if role not in ROLES:
             raise ConfigError(f"{where}.role must be one of {', '.join(ROLES)}, got {role!r}")
+        notify = raw.get("notify", "mentions")
+        if notify not in NOTIFY_MODES:
+            raise ConfigError(
+                f"{where}.notify must be one of {', '.join(NOTIFY_MODES)}, got {notify!r}"
+            )
         members.append(
             MemberConfig(
                 key=key,
@@ -377,9 +390,17 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 role=role,
                 slack_user=_opt_str(raw, "slack_user"),
                 discord_user=_opt_str(raw, "discord_user"),
+                notify=notify,
             )
         )
     member_keys = {(m.organization, m.key) for m in members}
+    for org in organizations:
+        for key in org.automations.get("escalate_to", []):
+            if (org.key, key) not in member_keys:
+                raise ConfigError(
+                    f"organizations.{org.key}.automations.escalate_to: no member {key!r} "
+                    f"in {org.key!r}"
+                )
 
     lines = []
     for raw_phone, raw in _table(data, "lines").items():
@@ -425,6 +446,86 @@ def _lead_settings(raw: dict[str, Any], where: str) -> tuple[str, str, bool]:
     if not isinstance(smart, bool):
         raise ConfigError(f"{where}.gsm_smart_quotes must be true or false, got {smart!r}")
     return region.upper(), zone_mode, smart
+AUTOMATION_KEYS = (
+    "business_hours",
+    "away_message",
+    "ack_message",
+    "auto_close_after_days",
+    "escalate_after_minutes",
+    "escalate_to",
+)
+
+
+def _automations(raw: dict[str, Any], where: str, tz: str) -> dict[str, Any]:
+    """The organization's automations table and report settings, checked key by key."""
+    table = raw.get("automations", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}.automations must be a table")
+    for key in table:
+        if key not in AUTOMATION_KEYS:
+            raise ConfigError(
+                f"{where}.automations.{key}: unknown key; expected one of "
+                f"{', '.join(AUTOMATION_KEYS)}"
+            )
+    out: dict[str, Any] = {}
+    if "business_hours" in table:
+        try:
+            parse_business_hours(table["business_hours"], tz)
+        except ValueError as exc:
+            raise ConfigError(f"{where}.automations.business_hours: {exc}") from None
+        out["business_hours"] = list(table["business_hours"])
+    for key in ("away_message", "ack_message"):
+        text = table.get(key, "")
+        if not isinstance(text, str) or len(text.strip()) > 320:
+            raise ConfigError(f"{where}.automations.{key} must be a text of at most 320 chars")
+        if text.strip():
+            out[key] = text.strip()
+    if "away_message" in out and "business_hours" not in out:
+        raise ConfigError(
+            f"{where}.automations.away_message needs business_hours: "
+            'business_hours = ["Mon-Fri 08:00-18:00"]'
+        )
+    limits = {
+        "auto_close_after_days": (where + ".automations", 365, "days"),
+        "escalate_after_minutes": (where + ".automations", 10080, "minutes"),
+    }
+    for key, (place, most, unit) in limits.items():
+        out[key] = _whole(table, key, f"{place}.{key}", most, unit)
+    escalate_to = table.get("escalate_to", [])
+    if not isinstance(escalate_to, list) or not all(isinstance(k, str) for k in escalate_to):
+        raise ConfigError(f'{where}.automations.escalate_to must be member keys: ["dana"]')
+    if out["escalate_after_minutes"] and not escalate_to:
+        raise ConfigError(f"{where}.automations.escalate_after_minutes needs escalate_to")
+    out["escalate_to"] = list(escalate_to)
+
+    keywords = raw.get("block_keywords", [])
+    if not isinstance(keywords, list) or not all(
+        isinstance(k, str) and k.strip() for k in keywords
+    ):
+        raise ConfigError(f'{where}.block_keywords must be a list of words: ["crypto"]')
+    out["block_keywords"] = [k.strip() for k in keywords]
+    out["response_target_minutes"] = _whole(
+        raw, "response_target_minutes", f"{where}.response_target_minutes", 10080, "minutes"
+    )
+    channels = raw.get("reports_channel", {})
+    if not isinstance(channels, dict) or not all(
+        isinstance(v, str) and v for v in channels.values()
+    ):
+        raise ConfigError(
+            f"{where}.reports_channel must name a channel per chat platform: "
+            '{ slack = "C0REPORTS", discord = "1200000000000000009" }'
+        )
+    out["reports_channel"] = dict(channels)
+    return out
+
+
+def _whole(table: dict[str, Any], key: str, where: str, most: int, unit: str) -> int:
+    value = table.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+        raise ConfigError(
+            f"{where} must be a whole number of {unit} from 0 (off) to {most}, got {value!r}"
+        )
+    return value
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:

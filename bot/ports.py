@@ -113,6 +113,10 @@ class ChatBridge(Protocol):
         for that SMS."""
         ...
 
+    async def post_file(self, channel: str, text: str, filename: str, data: bytes) -> None:
+        """A message with a file (a report's chart) in a channel, outside any thread."""
+        ...
+
 
 class ChatPlugin(Protocol):
     """What a chat platform folder in bridges/ offers the wiring in bot/app.py."""

@@ -86,6 +86,13 @@ class Organization(Base):
     gsm_smart_quotes: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
+    # Automations and report settings as the TOML gives them (bot/config.py validates):
+    # business_hours, away_message, ack_message, auto_close_after_days,
+    # escalate_after_minutes, escalate_to, block_keywords, response_target_minutes,
+    # reports_channel.
+    automations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The local Monday whose weekly digest went out (claimed once across processes).
+    digest_week: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Line(Base):
@@ -123,6 +130,8 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(10), default="agent")
     slack_user: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     discord_user: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    # When a new SMS in their assigned conversation mentions them: mentions | all | none.
+    notify: Mapped[str] = mapped_column(String(10), default="mentions")
 
 
 class Lead(Base):
@@ -141,6 +150,12 @@ class Lead(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "blocked" (a member blocked the number) or "spam" (its first text matched a block
+    # keyword): its SMS are screened (kept in screened_sms), never mirrored or answered.
+    blocked: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    blocked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When the lead last got an automatic text (away message, acknowledgement).
+    auto_texted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Conversation(Base):
@@ -162,6 +177,9 @@ class Conversation(Base):
             "unread_count",
             "needs_response",
         ),
+        # Reports: an organization's conversations by when they started / closed.
+        Index("ix_conversations_created", "organization_id", "created_at"),
+        Index("ix_conversations_closed", "organization_id", "closed_at"),
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
@@ -177,9 +195,18 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the thread was last reminded that the lead waits (bot/services/reminders.py).
     reminded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # When the escalation members were mentioned for the current wait.
+    escalated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Report figures, kept as they happen so reports read one indexed row per
+    # conversation: the lead's first SMS, the first reply by a member after it (and who),
+    # the last close.
+    first_inbound_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    first_responder_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     line: Mapped[Line] = relationship(lazy="joined")
     lead: Mapped[Lead] = relationship(lazy="joined")
-    assignee: Mapped[Member | None] = relationship(lazy="joined")
+    assignee: Mapped[Member | None] = relationship(lazy="joined", foreign_keys=[assignee_id])
 
 
 class Message(Base):
@@ -309,6 +336,21 @@ class ReceivedSms(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None] = mapped_column(nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ScreenedSms(Base):
+    """An SMS from a blocked or spam number: kept, counted, shown in `/sms blocked`, but
+    it opens no conversation, posts nothing and triggers no automation."""
+
+    __tablename__ = "screened_sms"
+    __table_args__ = (Index("ix_screened_sms_lead", "lead_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"))
+    provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ProcessedEvent(Base):

@@ -6,6 +6,7 @@ route moved to another channel, gets a fresh thread that links the old one."""
 
 from __future__ import annotations
 
+import base64
 import logging
 
 from sqlalchemy import select, update
@@ -37,6 +38,8 @@ class ChatMirror:
 
     async def run(self, deliveries: list[Delivery]) -> Result:
         kind = deliveries[0].kind
+        if kind == queue.CHAT_REPORT:
+            return await self._reports(deliveries)
         refresh = any(d.kind != kind for d in deliveries)  # a header taken along
         deliveries = [d for d in deliveries if d.kind == kind]
         async with self.core.db.session() as session:
@@ -67,6 +70,13 @@ class ChatMirror:
         if refresh and not fresh:
             await self._refresh_along(thread, view, result)
         return result
+
+    async def _reports(self, deliveries: list[Delivery]) -> Result:
+        for delivery in deliveries:
+            p = delivery.payload
+            data = base64.b64decode(p["png"])
+            await self.bridge.post_file(p["channel"], p["text"], p["filename"], data)
+        return Result()
 
     async def _refresh_along(self, thread: ThreadRef, view: ConversationView, done: Result) -> None:
         """The header refresh taken along with posted messages. The posts are in chat, so a

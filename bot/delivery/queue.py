@@ -16,6 +16,7 @@ CHAT_MESSAGE = "chat.message"
 CHAT_HEADER = "chat.header"
 CHAT_STATUS = "chat.status"
 CHAT_NOTICE = "chat.notice"
+CHAT_REPORT = "chat.report"  # a report and its chart in a channel (no conversation)
 
 
 QUEUED = "smsbridge.queued"  # session.info key: this transaction queued a delivery

@@ -14,8 +14,31 @@ from storage.models import Conversation, Line, Member, ProcessedEvent, Route, Th
 
 # What each role may do; `limited` members act only on conversations assigned to them.
 PERMISSIONS = {
-    "admin": {"reply", "note", "assign", "close", "optout", "optin", "tag", "draft", "new"},
-    "agent": {"reply", "note", "assign", "close", "optout", "tag", "draft", "new"},
+    "admin": {
+        "reply",
+        "note",
+        "assign",
+        "close",
+        "optout",
+        "optin",
+        "tag",
+        "draft",
+        "new",
+        "block",
+        "report",
+    },
+    "agent": {
+        "reply",
+        "note",
+        "assign",
+        "close",
+        "optout",
+        "tag",
+        "draft",
+        "new",
+        "block",
+        "report",
+    },
     "limited": {"reply", "note", "close", "draft", "tag"},
 }
 
@@ -29,6 +52,8 @@ ACTION_WORDS = {
     "tag": "tag conversations",
     "draft": "ask for AI drafts",
     "new": "start new conversations",
+    "block": "block or unblock numbers",
+    "report": "see the team's reports",
 }
 
 

@@ -74,6 +74,7 @@ async def set_status(core: Core, portal: Portal, actor: Member, status: str) -> 
     conv.status = status
     if status == "closed":
         conv.needs_response = False
+        conv.closed_at = core.now()
         await portal.event(f"{actor.name} closed this conversation", "closed", actor)
     else:
         await portal.event(f"{actor.name} reopened this conversation", "reopened", actor)

@@ -25,6 +25,7 @@ async def sync_directory(core: Core, directory: Directory) -> None:
             org.remind_after_minutes = cfg.remind_after_minutes
             org.region, org.quiet_hours_zone = cfg.region, cfg.quiet_hours_zone
             org.gsm_smart_quotes = cfg.gsm_smart_quotes
+            org.automations = cfg.automations
             orgs[cfg.key] = org
         await session.flush()
 
@@ -39,6 +40,7 @@ async def sync_directory(core: Core, directory: Directory) -> None:
                 session.add(member)
             member.name, member.role = m.name, m.role
             member.slack_user, member.discord_user = m.slack_user, m.discord_user
+            member.notify = m.notify
             members[(m.organization, m.key)] = member
         await session.flush()
 

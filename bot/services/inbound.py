@@ -11,10 +11,17 @@ from bot.core import Core
 from bot.delivery import queue
 from bot.domain.compliance import Keyword, classify_keyword
 from bot.domain.phones import InvalidSender, mask_phone, normalize_sender
+from bot.services.automations import (
+    answer_automatically,
+    needs_first,
+    notify_assignee,
+    screen,
+    texted_before,
+)
 from bot.services.portal import Portal, lead_of
 from bot.services.views import error_text
 from bot.types import InboundSms, Outcome, StatusUpdate
-from storage.models import Conversation, Delivery, Lead, Line, Media, Message, Organization
+from storage.models import Conversation, Delivery, Lead, Line, Media, Message
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +56,16 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     except InvalidSender as exc:
         return Outcome.refused(str(exc))
     lead = await lead_of(session, line, phone)
+    org = line.organization
+    keyword = classify_keyword(sms.body, sms.opt_out_type)
+    # Only looked up when a setting depends on it: one query less per SMS otherwise.
+    first = needs_first(org) and not await texted_before(session, lead)
+    if await screen(core, session, line, lead, sms, first=first):
+        # A blocked number's STOP still counts (carriers require it), silently.
+        if keyword is Keyword.OPT_OUT and not lead.opted_out:
+            lead.opted_out, lead.opted_out_at = True, core.now()
+        log.info("screened sms %s from a %s number", sms.provider_sid, lead.blocked)
+        return Outcome(True, "screened")
     portal, _ = await Portal.open(core, session, line, lead)
     conversation = portal.conversation
     if conversation.status == "closed":
@@ -67,9 +84,9 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     conversation.unread_count += 1
     conversation.needs_response = True
     conversation.has_inbound = True
+    if conversation.first_inbound_at is None:
+        conversation.first_inbound_at = core.now()
     await portal.add(message)
-
-    keyword = classify_keyword(sms.body, sms.opt_out_type)
     if keyword is Keyword.OPT_OUT and not lead.opted_out:
         await opt_out_lead(core, session, lead, "the lead replied " + sms.body.strip()[:20])
     elif keyword is Keyword.OPT_IN and lead.opted_out:
@@ -77,9 +94,10 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
         lead.opted_out_at = None
         await portal.event("Opted back in: the lead replied " + sms.body.strip()[:20], "opted_in")
     elif keyword is Keyword.HELP and not lead.opted_out:
-        org = await session.get(Organization, line.organization_id)
-        if org and org.help_text:
+        if org.help_text:
             await _auto_reply(core, portal, org.help_text)
+    await answer_automatically(core, portal, org, keyword=keyword is not None, first=first)
+    await notify_assignee(portal)
     await portal.refresh_header()
     log.info("inbound sms %s from %s to line %s", sms.provider_sid, mask_phone(phone), line.id)
     return Outcome(True, "stored", conversation_id=conversation.id, message_id=message.id)

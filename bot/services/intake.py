@@ -40,7 +40,7 @@ from bot.core import Core
 from bot.domain.phones import mask_phone
 from bot.services.inbound import apply_inbound
 from bot.types import InboundSms, MediaRef, Outcome
-from storage.models import Line, Message, ReceivedSms
+from storage.models import Line, Message, ReceivedSms, ScreenedSms
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class Intake:
         self._known = union_all(
             select(ReceivedSms.provider_sid).where(ReceivedSms.provider_sid.in_(sids)),
             select(Message.provider_sid).where(Message.provider_sid.in_(sids)),
+            select(ScreenedSms.provider_sid).where(ScreenedSms.provider_sid.in_(sids)),
         )
 
     async def accept(self, sms: InboundSms) -> Accepted:

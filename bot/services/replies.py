@@ -161,8 +161,13 @@ async def queue_sms(
         run_at=send_at,
         payload={"mirror_after_send": not mirror},
     )
-    portal.conversation.needs_response = False
-    portal.mark_read()
+    conversation = portal.conversation
+    if options.source != "auto":  # an automatic text answers nobody: the lead still waits
+        conversation.needs_response = False
+        portal.mark_read()
+    if author is not None and conversation.first_response_at is None:
+        if conversation.first_inbound_at is not None:
+            conversation.first_response_at, conversation.first_responder_id = now, author.id
     if portal.conversation.status == "closed":
         portal.conversation.status = "open"
     if mirror:

@@ -5,6 +5,7 @@ text channel route gets a header message with a thread started from it."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -199,6 +200,14 @@ class DiscordChat:
                 lambda: self._partial(int(thread.thread_id)).send(
                     content[: render.MAX_CONTENT], view=view, allowed_mentions=mentions
                 ),
+            )
+
+    async def post_file(self, channel: str, text: str, filename: str, data: bytes) -> None:
+        async with rest_errors():
+            await self._partial(int(channel)).send(
+                text[: render.MAX_CONTENT],
+                file=discord.File(io.BytesIO(data), filename=filename),
+                allowed_mentions=discord.AllowedMentions.none(),
             )
 
     # -- helpers -----------------------------------------------------------------------

@@ -140,6 +140,17 @@ class SlackChat:
             text=text, blocks=blocks, channel=thread.channel, thread_ts=thread.thread_id
         )
 
+    async def post_file(self, channel: str, text: str, filename: str, data: bytes) -> None:
+        # files_upload_v2: upload URL, the bytes, then the share with its comment.
+        await self.pacer.wait(channel)
+        await self._call(
+            self.client.files_upload_v2,
+            frozenset(),
+            channel=channel,
+            initial_comment=text,
+            file_uploads=[{"content": data, "filename": filename, "title": filename}],
+        )
+
     # ---- status marks --------------------------------------------------------------
 
     async def mark(self, channel: str, ts: str, emoji: str, *, only_first: bool = False) -> None:

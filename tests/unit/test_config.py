@@ -3,7 +3,9 @@ that name the variable or TOML key."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +115,56 @@ def test_a_line_written_without_plus_is_read_in_its_organizations_region() -> No
     )
     assert d.lines[0].phone == "+447911123456"
     assert (d.organizations[0].region, d.organizations[0].quiet_hours_zone) == ("GB", "lead")
+def _acme(**org: Any) -> dict[str, Any]:
+    return {"organizations": {"acme": {"name": "Acme", **org}}}
+
+
+def test_automations_and_report_settings_are_read() -> None:
+    directory = parse_directory(
+        {
+            **_acme(
+                timezone="America/Chicago",
+                block_keywords=["crypto"],
+                response_target_minutes=60,
+                reports_channel={"slack": "C0REPORTS"},
+                automations={
+                    "business_hours": ["Mon-Fri 08:00-18:00"],
+                    "away_message": "Closed now.",
+                    "escalate_after_minutes": 60,
+                    "escalate_to": ["dana"],
+                },
+            ),
+            "members": {"dana": {"organization": "acme", "notify": "all"}},
+        }
+    )
+    settings = directory.organizations[0].automations
+    assert settings["business_hours"] == ["Mon-Fri 08:00-18:00"]
+    assert settings["reports_channel"] == {"slack": "C0REPORTS"}
+    assert settings["response_target_minutes"] == 60
+    assert directory.members[0].notify == "all"
+
+
+@pytest.mark.parametrize(
+    ("org", "named"),
+    [
+        ({"automations": {"away_mesage": "x"}}, "automations.away_mesage: unknown key"),
+        ({"automations": {"away_message": "x"}}, "away_message needs business_hours"),
+        ({"automations": {"business_hours": ["Mon 9-5"]}}, "automations.business_hours"),
+        ({"automations": {"escalate_to": ["nobody"]}}, "escalate_to: no member 'nobody'"),
+        ({"automations": {"escalate_after_minutes": 30}}, "needs escalate_to"),
+        ({"automations": {"auto_close_after_days": -1}}, "auto_close_after_days"),
+        ({"block_keywords": "crypto"}, "block_keywords"),
+        ({"reports_channel": "C0REPORTS"}, "reports_channel"),
+        ({"response_target_minutes": "1h"}, "response_target_minutes"),
+    ],
+)
+def test_a_bad_automation_setting_is_an_error_naming_the_key(
+    org: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        parse_directory(_acme(**org))
+
+
+def test_a_bad_notify_setting_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"members\.dana\.notify"):
+        parse_directory({**_acme(), "members": {"dana": {"organization": "acme", "notify": "x"}}})
