@@ -37,8 +37,10 @@ class AutomationLoop:
 
     async def _loop(self) -> None:
         while True:
+            # Sleep first: a process that just started lets the directory settle (and a
+            # test set its clock) before it closes, escalates or posts anything.
+            await asyncio.sleep(self.every)
             try:
                 await self.run_once()
             except Exception:
                 log.exception("automations: a sweep failed")
-            await asyncio.sleep(self.every)
