@@ -446,6 +446,8 @@ def _lead_settings(raw: dict[str, Any], where: str) -> tuple[str, str, bool]:
     if not isinstance(smart, bool):
         raise ConfigError(f"{where}.gsm_smart_quotes must be true or false, got {smart!r}")
     return region.upper(), zone_mode, smart
+
+
 AUTOMATION_KEYS = (
     "business_hours",
     "away_message",

@@ -16,8 +16,10 @@ __all__ = ["COMMANDS", "HELP_TEXT", "INBOX_FILTERS", "Command", "CommandError", 
 
 COMMANDS = (
     "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft",
-    "note", "new", "search", "inbox", "tag", "snippet", "help",
+    "note", "new", "search", "inbox", "tag", "snippet", "block", "unblock", "blocked",
+    "report", "help",
 )  # fmt: skip
+REPORT_PERIODS = ("today", "week", "month")
 INBOX_FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
 _ALIASES = {
     "opt-out": "optout",
@@ -26,7 +28,7 @@ _ALIASES = {
     "tags": "tag",
     "snippets": "snippet",
 }
-_PHONE_ONLY = ("unassign", "close", "reopen", "optout", "optin", "cancel")
+_PHONE_ONLY = ("unassign", "close", "reopen", "optout", "optin", "cancel", "block", "unblock")
 _NAME_RE = re.compile(r"[a-z0-9_-]{1,32}")
 # Slack "<@U123|dana>" / "<@U123>", Discord "<@123>" / "<@!123>".
 _USER_MENTION = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>")
@@ -51,9 +53,12 @@ HELP_TEXT = """\
 • `/sms tag [add|remove] <tag>` / `/sms tag list` — label the conversation
 • `/sms snippet <name>` — insert a saved reply
 • `/sms snippet add <name> <text>` / `snippet remove <name>` / `snippet list` — manage saved replies
+• `/sms block` / `/sms unblock` — block a number (its texts are kept aside, open no thread)
+• `/sms blocked` — blocked and spam numbers, with how many texts they sent
+• `/sms report [today|week|month]` — first response, time to close, with a chart
 • `/sms help` — this list
-Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin` and `cancel` take a \
-phone number: `/sms close +15551234567`.
+Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin`, `cancel`, `block` and \
+`unblock` take a phone number: `/sms close +15551234567`.
 In a thread, start a message with `note:`, `//` or `;;` to keep it internal."""
 
 
@@ -255,6 +260,17 @@ def parse_command(text: str) -> Command:
         return Command(name, _tag(rest))
     if name == "snippet":
         return Command(name, _snippet(rest))
+    if name == "blocked":
+        if rest:
+            raise CommandError("`/sms blocked` takes nothing: it lists the blocked numbers.")
+        return Command(name, {})
+    if name == "report":
+        period = rest.lower() or "week"
+        if period not in REPORT_PERIODS:
+            raise CommandError(
+                "`/sms report` covers `today`, `week` or `month`: `/sms report week`"
+            )
+        return Command(name, {"period": period})
     raise CommandError(
         f"`/sms {_shown(word)}` is not a command. Try one of: "
         f"{', '.join(COMMANDS)}, or `/sms help`."

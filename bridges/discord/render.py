@@ -143,6 +143,8 @@ def message_text(message: MessageView, conversation: ConversationView) -> str:
             text += f" · <@{assignee.discord_user}>"
         return text
     ai = " · ✨ AI-assisted" if message.ai_assisted else ""
+    if message.source == "auto":
+        author += " (automatic reply)"
     return f"{_body_lines(message)}\n-# 📱 sent as SMS to {message.lead_display} by {author}{ai}"
 
 

@@ -115,6 +115,8 @@ def test_a_line_written_without_plus_is_read_in_its_organizations_region() -> No
     )
     assert d.lines[0].phone == "+447911123456"
     assert (d.organizations[0].region, d.organizations[0].quiet_hours_zone) == ("GB", "lead")
+
+
 def _acme(**org: Any) -> dict[str, Any]:
     return {"organizations": {"acme": {"name": "Acme", **org}}}
 

@@ -2,7 +2,7 @@
 escalation state, report figures per conversation, weekly digest claim
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-30 08:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.models
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
