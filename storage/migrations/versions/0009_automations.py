@@ -19,6 +19,10 @@ depends_on = None
 UTC = storage.models.UTCDateTime
 
 
+def ID() -> sa.types.TypeEngine[int]:
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def upgrade() -> None:
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.add_column(
@@ -37,7 +41,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("escalated_at", UTC(), nullable=True))
         batch_op.add_column(sa.Column("first_inbound_at", UTC(), nullable=True))
         batch_op.add_column(sa.Column("first_response_at", UTC(), nullable=True))
-        batch_op.add_column(sa.Column("first_responder_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("first_responder_id", ID(), nullable=True))
         batch_op.add_column(sa.Column("closed_at", UTC(), nullable=True))
         batch_op.create_foreign_key(
             batch_op.f("fk_conversations_first_responder_id_members"),
@@ -54,8 +58,8 @@ def upgrade() -> None:
     op.create_table(
         "screened_sms",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("lead_id", sa.Integer(), nullable=False),
-        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("lead_id", ID(), nullable=False),
+        sa.Column("line_id", ID(), nullable=False),
         sa.Column("provider_sid", sa.String(length=64), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("media", sa.JSON(), nullable=False),
