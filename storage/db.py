@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import search
 from storage.models import Base
 from storage.urls import normalize_url
 
@@ -59,6 +60,7 @@ class Database:
         """Schema for tests and the demo; production uses `smsbridge db upgrade`."""
         async with self.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(lambda sync: search.create(sync, fill=False))
 
     async def upgrade(self) -> None:
         await asyncio.to_thread(upgrade_sync, self.url, pooler=self.pooler)

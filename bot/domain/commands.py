@@ -48,7 +48,7 @@ HELP_TEXT = """\
 • `/sms draft [instructions]` — ask the AI for a reply only you see first
 • `/sms note <text>` — add an internal note; it is never sent
 • `/sms new <phone> [text]` — start a conversation, optionally with a first SMS
-• `/sms search <phone or name>` — find a lead
+• `/sms search <name, email, number or words>` — find leads and messages, newest first
 • `/sms inbox [open|unread|mine|unassigned|closed|needs-response|all]` — list conversations
 • `/sms tag [add|remove] <tag>` / `/sms tag list` — label the conversation
 • `/sms snippet <name>` — insert a saved reply
@@ -253,7 +253,9 @@ def parse_command(text: str) -> Command:
     if name == "new":
         return Command(name, _new(rest))
     if name == "search":
-        return Command(name, _required(name, "query", "a phone number or a name", rest, "Dana"))
+        return Command(
+            name, _required(name, "query", "a name, a number or some words", rest, "Maria")
+        )
     if name == "inbox":
         return Command(name, _inbox(rest))
     if name == "tag":

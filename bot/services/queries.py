@@ -1,17 +1,20 @@
 """Reading the inbox: filters the seed products offer (open, unread, mine, unassigned,
-closed, needs response) and search by phone or name, always within one organization."""
+closed, needs response) and search by phone, name, email or the words of messages,
+always within one organization."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.phones import InvalidPhone, looks_like_phone, normalize_phone
-from bot.services.views import conversation_view
+from bot.services.views import conversation_view, preview_text
 from bot.types import Actor, ConversationView
-from storage.models import Conversation, Lead, Member, Organization, Thread
+from storage import search as search_index
+from storage.models import Conversation, Lead, Member, Message, Organization, Thread
 
 FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
 HOME_FILTERS = ("open", "unread", "mine", "unassigned", "needs-response")
@@ -96,29 +99,74 @@ async def home(session: AsyncSession, actor: Actor, *, limit: int = 3) -> list[H
 async def search(
     session: AsyncSession, organization_id: int, text: str, *, limit: int = 10
 ) -> list[InboxItem]:
-    query = (
-        select(Conversation)
-        .join(Lead, Lead.id == Conversation.lead_id)
-        # Both, though equal: the lead's lets a phone search use uq (organization, phone).
-        .where(
-            Conversation.organization_id == organization_id,
-            Lead.organization_id == organization_id,
-        )
-    )
+    """Conversations whose lead's name, email, company or number, or whose messages'
+    words, match `text`, newest first. A message hit shows that message as preview."""
     text = text.strip()
+    org = await session.get(Organization, organization_id)
+    region = org.region if org else "US"
     if looks_like_phone(text):
         try:
-            query = query.where(Lead.phone == normalize_phone(text))
+            lead_ids = list(
+                await session.scalars(
+                    select(Lead.id).where(
+                        Lead.organization_id == organization_id,
+                        Lead.phone == normalize_phone(text, region),
+                    )
+                )
+            )
         except InvalidPhone:
             digits = "".join(ch for ch in text if ch.isdigit())
-            query = query.where(Lead.phone.contains(digits))
-    else:
-        like = f"%{text.lower()}%"
-        query = query.where(
-            or_(func.lower(Lead.name).like(like), func.lower(Lead.email).like(like))
+            lead_ids = await search_index.lead_ids(session, organization_id, digits, limit=limit)
+        return await _items(session, organization_id, lead_ids, [], limit)
+    lead_ids = await search_index.lead_ids(session, organization_id, text, limit=limit)
+    hits = await search_index.message_hits(session, organization_id, text, limit=limit)
+    return await _items(session, organization_id, lead_ids, hits, limit)
+
+
+async def _items(
+    session: AsyncSession,
+    organization_id: int,
+    lead_ids: list[int],
+    hits: list[tuple[int, int]],
+    limit: int,
+) -> list[InboxItem]:
+    """Lead matches (their conversations, by last message) and message matches (by the
+    message's time) merged newest first, each conversation once."""
+    found: dict[int, tuple[datetime, Conversation, str | None]] = {}
+    if lead_ids:
+        rows = await session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.organization_id == organization_id,
+                Conversation.lead_id.in_(lead_ids),
+            )
+            .order_by(Conversation.last_message_at.desc())
+            .limit(limit)
         )
-    rows = await session.scalars(query.order_by(Conversation.last_message_at.desc()).limit(limit))
-    return [await _item(session, c) for c in rows]
+        for conversation in rows:
+            found[conversation.id] = (conversation.last_message_at, conversation, None)
+    if hits:
+        messages = {
+            m.id: m
+            for m in await session.scalars(
+                select(Message).where(Message.id.in_([m for _, m in hits]))
+            )
+        }
+        for conversation_id, message_id in hits:
+            message = messages[message_id]
+            when, conversation, _ = found.get(conversation_id, (message.created_at, None, None))
+            if conversation is None:
+                conversation = await session.get(Conversation, conversation_id)
+                assert conversation is not None
+            found[conversation_id] = (when, conversation, preview_text(message))
+    ranked = sorted(found.values(), key=lambda hit: hit[0], reverse=True)[:limit]
+    items = []
+    for _, conversation, matched in ranked:
+        item = await _item(session, conversation)
+        if matched is not None:
+            item = InboxItem(replace(item.conversation, preview=matched), item.threads)
+        items.append(item)
+    return items
 
 
 async def _item(session: AsyncSession, conversation: Conversation) -> InboxItem:

@@ -87,21 +87,21 @@ async def conversation_view(
 
 async def last_text(session: AsyncSession, conversation_id: int) -> str:
     """The last SMS or note of a conversation on one line, shortened for a list."""
-    row = (
-        await session.execute(
-            select(Message.body, Message.direction, Message.kind, Message.id)
-            .where(Message.conversation_id == conversation_id, Message.kind != "event")
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-    ).one_or_none()
-    if row is None:
-        return ""
-    body, direction, kind, _ = row
-    text = " ".join(body.split()) or "(media)"
+    message = await session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.kind != "event")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return "" if message is None else preview_text(message)
+
+
+def preview_text(message: Message) -> str:
+    """One message on one short line: "Is Tuesday ok?", "Us: Yes, 9 AM", "🔒 call back"."""
+    text = " ".join(message.body.split()) or "(media)"
     if len(text) > PREVIEW_CHARS:
         text = text[: PREVIEW_CHARS - 1] + "…"
-    prefix = "🔒 " if kind == "note" else ("Us: " if direction == "out" else "")
+    prefix = "🔒 " if message.kind == "note" else ("Us: " if message.direction == "out" else "")
     return prefix + text
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db import postgres_options
 from storage.models import Base
+from storage.search import search_objects
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +19,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=search_objects,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

@@ -28,6 +28,7 @@ from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from bot.types import InboundSms
 from storage.db import Database
 from storage.models import Base, Delivery, Member
+from storage.search import search_objects
 from tests.pg import TEST_URL, throwaway_database
 
 BIG = ("conversations", "leads", "messages", "threads", "deliveries", "chat_posts")
@@ -99,7 +100,10 @@ async def test_inbox_queries_use_indexes(loaded: tuple[Database, Loaded]) -> Non
     db, data = loaded
     async with db.engine.connect() as conn:  # the indexes below are the migrations' too
         diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"include_name": search_objects}),
+                Base.metadata,
+            )
         )
     assert diff == [], f"models and migrations differ: {diff}"
 
@@ -126,11 +130,35 @@ async def test_inbox_queries_use_indexes(loaded: tuple[Database, Loaded]) -> Non
     pages = [  # inbox pages (a phone search finds one or two: sorting them is free)
         p
         for sql, p in found.items()
-        if "LIMIT" in sql and "conversations.id" in sql and "JOIN leads ON" not in sql
+        if "LIMIT" in sql and "conversations.id" in sql and "conversations.lead_id IN" not in sql
     ]
     assert pages
     for plan in pages:
         assert "TEMP B-TREE" not in plan, f"the inbox page is sorted, not read in order:\n{plan}"
+
+
+async def test_search_reads_the_full_text_indexes(loaded: tuple[Database, Loaded]) -> None:
+    """`/sms search` by name, by a piece of a number and by words of messages, with a
+    word every message has (the worst case) and one none has."""
+    db, data = loaded
+
+    async def calls() -> None:
+        async with db.session() as s:
+            assert await search(s, data.organization_id, "Lead 1000")
+            assert await search(s, data.organization_id, lead_phone_of(10)[-7:-2])
+            hits = await search(s, data.organization_id, "tuesday estimate")
+            assert len(hits) == 10
+            assert await search(s, data.organization_id, "plumbing") == []
+
+    found = await plans(db, await captured(db, calls))
+    assert_indexed(db, found)
+    fts = [p for sql, p in found.items() if "_fts" in sql or "to_tsvector" in sql]
+    assert len(fts) >= 2, found
+    for plan in fts:
+        if db.is_sqlite:
+            assert "VIRTUAL TABLE INDEX" in plan, plan
+        else:
+            assert re.search(r"Bitmap Index Scan on ix_(leads|messages)_search", plan), plan
 
 
 async def test_inbound_sms_and_opt_out_use_indexes(loaded: tuple[Database, Loaded]) -> None:
