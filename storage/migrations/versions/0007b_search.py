@@ -2,7 +2,7 @@
 PostgreSQL (storage/search.py)
 
 Revision ID: 0007b
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30 07:50:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from storage import search
 
 revision = "0007b"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
