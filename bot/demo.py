@@ -5,7 +5,9 @@ stand-in. A scripted lead texts in (signed webhook) and the conversation appears
 Slack thread and as a Discord forum post; a reply typed in the Slack thread (signed event)
 goes out as SMS, notes typed in Slack and Discord stay in, the status callback marks the
 reply delivered, an AI draft is requested in Discord (loopback OpenAI stand-in), edited and
-sent, STOP opts the lead out and a later reply in the thread is refused."""
+sent, STOP opts the lead out and a later reply in the thread is refused. Then the team
+turns on an away message: a lead texting at night gets it once; the week's report
+follows."""
 
 from __future__ import annotations
 
@@ -90,6 +92,7 @@ async def run_demo() -> int:
         TwilioSettings,
         parse_directory,
     )
+    from bot.demo_automations import show_automations
     from tests.conftest import free_port
     from tests.discord_fixtures import answered, custom_ids
     from tests.standins import slack_payloads as sp
@@ -277,6 +280,8 @@ async def run_demo() -> int:
             )
             if len(twilio.messages) != 2:
                 say("error", "expected exactly two SMS")
+                return 1
+            if not await show_automations(app, twilio, webhook, LINE, say):
                 return 1
         finally:
             await app.stop()

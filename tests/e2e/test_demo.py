@@ -29,3 +29,7 @@ async def test_demo_shows_sms_slack_discord_and_ai_draft(
     assert "received the AI-assisted reply: “Hi! Thanks for the photo. Tuesday at 9" in out
     assert "AI-assisted" in out.split("the thread now reads:")[1]
     assert "2 SMS sent in all" in out
+    # Automations and the report
+    assert "the night lead got 1 automatic text: “Thanks! We're closed now" in out
+    assert "New conversations: 2" in out and "Answered within 15 min" in out
+    assert "-byte PNG" in out
