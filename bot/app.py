@@ -12,11 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import metrics
 from bot.config import Settings, TwilioSettings
 from bot.core import Core
 from bot.delivery.chat import ChatMirror
 from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Handler, Worker
+from bot.ops.logs import ACCESS, AccessLog
+from bot.ops.readiness import readiness_routes
 from bot.ports import ChatPlugin, SmsGateway
 from bot.services.automation_loop import AutomationLoop
 from bot.services.directory import sync_directory
@@ -87,7 +90,8 @@ class SmsBridge:
         for line in settings.platforms_report():
             log.info("%s", line)
 
-        routes: list[web.RouteDef] = []
+        metrics.initialise(["sms", *sorted(queued)])
+        routes = readiness_routes(core, migrations=not self.options.create_schema)
         self.gateway = self.options.gateway
         self.intake = Intake(core)
         if settings.twilio is not None:
@@ -106,7 +110,7 @@ class SmsBridge:
         for plugin in self.plugins.values():
             await plugin.start()
         if self.options.serve_http:
-            self.runner = web.AppRunner(app, access_log=None)
+            self.runner = web.AppRunner(app, access_log=ACCESS, access_log_class=AccessLog)
             await self.runner.setup()
             site = web.TCPSite(self.runner, settings.host, settings.port)
             await site.start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import secrets
 import signal
@@ -12,43 +11,14 @@ import sys
 
 from bot import contacts_cli, report_cli
 from bot.config import ConfigError, Settings, load_settings
+from bot.ops.logs import LogSettingError
+from bot.ops.logs import configure as configure_logging
 from bot.ops.startup import startup_error
 from bot.ops.warnings import deployment_warnings
 from storage.urls import redacted
 
 EXIT_REFUSED = 1
 EXIT_CONFIG = 2
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    quiet_noisy_loggers()
-
-
-NOISY_LOGGERS = (
-    "alembic",
-    "aiosqlite",
-    "asyncio",
-    "sqlalchemy",
-    "asyncpg",
-    "twilio",
-    "slack_sdk",
-    "slack_bolt",
-    "discord",
-    "openai",
-    "httpx",
-    "httpcore",
-    "aiohttp",
-)
-
-
-def quiet_noisy_loggers() -> None:
-    """Client and database libraries log request bodies and SQL parameters (phone numbers,
-    tokens) at DEBUG/INFO: keep them at WARNING even when we debug our own code."""
-    for noisy in NOISY_LOGGERS:
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     contacts_cli.configure(sub.add_parser("contacts", help="import or export leads as CSV"))
     report_cli.register(sub)
     args = parser.parse_args(argv)
-    setup_logging(args.log_level or ("WARNING" if args.command == "demo" else "INFO"))
+    try:
+        configure_logging(args.log_level, "WARNING" if args.command == "demo" else "INFO")
+    except LogSettingError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
     if args.command == "demo":
         from bot.demo import run_demo

@@ -1,8 +1,21 @@
-"""Prometheus metrics, served at GET /metrics."""
+"""Prometheus metrics, served at GET /metrics. `initialise` gives every known label its
+zero sample at start, so a fresh process shows its whole shape, not an empty page."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_* (CPU, memory, open files), python_info and python_gc_*.
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
 
 WEBHOOKS = Counter(
     "smsbridge_webhooks_total", "Webhooks received", ["source", "outcome"], registry=REGISTRY
@@ -11,7 +24,13 @@ DELIVERIES = Counter(
     "smsbridge_deliveries_total", "Delivery outcomes", ["kind", "outcome"], registry=REGISTRY
 )
 DELIVERY_SECONDS = Histogram(
-    "smsbridge_delivery_seconds", "Time a delivery took to run", ["kind"], registry=REGISTRY
+    "smsbridge_delivery_seconds",
+    "Time a delivery took to run",
+    ["kind"],
+    registry=REGISTRY,
+    # A paced SMS behind a line's backlog, or a post behind Slack's Retry-After, waits
+    # minutes: the buckets reach an hour.
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
 SMS_SEGMENTS = Counter(
     "smsbridge_sms_segments_total", "SMS segments sent", ["encoding"], registry=REGISTRY
@@ -25,3 +44,47 @@ AI_TOKENS = Counter(
 AI_DRAFTS = Counter(
     "smsbridge_ai_drafts_total", "AI drafts requested", ["outcome"], registry=REGISTRY
 )
+CHAT_CONNECTED = Gauge(
+    "smsbridge_chat_connected",
+    "1 while a chat platform's long-lived connection (Discord gateway, Slack Socket Mode) is up",
+    ["platform"],
+    registry=REGISTRY,
+)
+BUILD = Info("smsbridge_build", "Version of smsbridge and Python", registry=REGISTRY)
+
+# The label values each metric is known to take, given a zero sample at start.
+WEBHOOK_OUTCOMES = {
+    "twilio_sms": ("stored", "duplicate", "unknown_line", "forbidden", "bad_request", "error"),
+    "twilio_status": ("ok", "ignored", "forbidden", "bad_request"),
+}
+DELIVERY_KINDS = ("sms.send", "chat.message", "chat.header", "chat.status", "chat.notice")
+DELIVERY_OUTCOMES = ("done", "failed", "unknown", "canceled", "retry")
+AI_OUTCOMES = ("ok", "not_configured", "timeout", "error", "rate_limited", "refused", "unreachable")
+
+
+def initialise(lanes: list[str]) -> None:
+    """Zero samples for every known label and the lanes this process queues for; the
+    build info. (Chat connections appear when their bridge reports them up.)"""
+    from importlib.metadata import PackageNotFoundError, version
+    from platform import python_version
+
+    try:
+        own = version("smsbridge")
+    except PackageNotFoundError:
+        own = "unknown"
+    BUILD.info({"version": own, "python": python_version()})
+    for source, outcomes in WEBHOOK_OUTCOMES.items():
+        for outcome in outcomes:
+            WEBHOOKS.labels(source, outcome)
+    for kind in DELIVERY_KINDS:
+        DELIVERY_SECONDS.labels(kind)
+        for outcome in DELIVERY_OUTCOMES:
+            DELIVERIES.labels(kind, outcome)
+    for encoding in ("GSM-7", "UCS-2"):
+        SMS_SEGMENTS.labels(encoding)
+    for kind in ("prompt", "completion"):
+        AI_TOKENS.labels(kind)
+    for outcome in AI_OUTCOMES:
+        AI_DRAFTS.labels(outcome)
+    for lane in lanes:
+        PENDING.labels(lane).set(0)

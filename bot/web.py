@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 
 from bot import metrics
+from bot.connections import connection_states
 from bot.core import Core
 from storage.models import Delivery, Media
 
@@ -44,9 +45,11 @@ def build_web_app(core: Core, routes: list[web.RouteDef]) -> web.Application:
                 .where(Delivery.status == "pending")
                 .group_by(Delivery.lane)
             )
-            metrics.PENDING.clear()
-            for lane, count in rows:
-                metrics.PENDING.labels(lane).set(count)
+            counts = dict(rows.all())
+            # Lanes with nothing pending show 0 rather than vanishing.
+            for lane in {*counts, "sms", *core.chat_platforms}:
+                metrics.PENDING.labels(lane).set(counts.get(lane, 0))
+        await connection_states()
         return web.Response(
             body=generate_latest(metrics.REGISTRY),
             headers={"Content-Type": CONTENT_TYPE_LATEST},

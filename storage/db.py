@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,23 @@ def upgrade_sync(url: str, revision: str = "head", *, pooler: str | None = None)
     from alembic import command
 
     command.upgrade(alembic_config(url, pooler), revision)
+
+
+@functools.cache
+def migration_heads() -> frozenset[str]:
+    """The newest revision(s) this code ships, read from the migration scripts once."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+async def schema_revisions(db: Database) -> frozenset[str]:
+    """The revision(s) the database is at; empty before the first migration."""
+    from sqlalchemy import inspect, text
+
+    async with db.engine.connect() as conn:
+        has_table = await conn.run_sync(lambda c: inspect(c).has_table("alembic_version"))
+        if not has_table:
+            return frozenset()
+        rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+        return frozenset(str(r[0]) for r in rows)

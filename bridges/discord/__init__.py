@@ -23,6 +23,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.config import DiscordSettings, Settings
+from bot.connections import unwatch_connection, watch_connection
 from bot.core import Core
 from bridges.discord.chat import DiscordChat
 from bridges.discord.client import BridgeClient
@@ -86,12 +87,18 @@ class DiscordPlugin:
             if self._gateway in done:
                 self._gateway.result()  # raises why the gateway stopped (bad token, intents)
             raise RuntimeError(f"Discord gateway not ready within {READY_TIMEOUT:.0f}s")
+        watch_connection("discord", self._connected)
         guilds = await self.client.sync_commands()
         log.info(
             "discord: connected as %s; /sms synced to %d guild(s)", self.client.user, len(guilds)
         )
 
+    async def _connected(self) -> bool:
+        ws = self.client.ws
+        return self.client.is_ready() and ws is not None and ws.open
+
     async def stop(self) -> None:
+        unwatch_connection("discord")
         await self.client.close()
         if self._gateway is not None:
             with contextlib.suppress(Exception):

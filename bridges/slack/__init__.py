@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError, Settings
+from bot.connections import unwatch_connection, watch_connection
 from bot.core import Core
 from bot.services.access import conversation_for_thread, first_time
 from bot.types import ChatRef
@@ -130,10 +131,12 @@ class SlackPlugin:
                 self.app, self.slack.app_token, web_client=self.client
             )
             await self._socket.connect_async()
+            watch_connection("slack", self._socket.client.is_connected)
             log.info("slack: connected in Socket Mode as %s", self.bot_user_id)
 
     async def stop(self) -> None:
         if self._socket is not None:
+            unwatch_connection("slack")
             await self._socket.close_async()
             self._socket = None
         # Listeners run after the ack, outside any request: let them finish first.

@@ -236,7 +236,7 @@ async def test_health_metrics_and_logs_without_full_numbers_or_secrets(
 
     import aiohttp
 
-    from bot.cli import quiet_noisy_loggers
+    from bot.ops.logs import quiet_noisy_loggers
 
     quiet_noisy_loggers()
     caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
