@@ -28,17 +28,17 @@ async def get(url: str) -> tuple[int, str]:
         return answer.status, await answer.text()
 
 
-async def test_a_fresh_process_shows_every_metric_at_zero(settings: Settings) -> None:
+async def test_a_fresh_process_shows_every_metric_and_label(settings: Settings) -> None:
     async with SmsBridge(settings, Options(create_schema=True)) as bridge:
         status, page = await get(f"http://127.0.0.1:{bridge.port}/metrics")
     assert status == 200
     for sample in (
-        'smsbridge_deliveries_total{kind="sms.send",outcome="done"} 0.0',
-        'smsbridge_deliveries_total{kind="chat.message",outcome="failed"} 0.0',
-        'smsbridge_webhooks_total{outcome="stored",source="twilio_sms"} 0.0',
-        'smsbridge_deliveries_pending{lane="sms"} 0.0',
-        'smsbridge_sms_segments_total{encoding="UCS-2"} 0.0',
-        'smsbridge_delivery_seconds_bucket{kind="sms.send",le="3600.0"} 0.0',
+        'smsbridge_deliveries_total{kind="sms.send",outcome="done"} ',
+        'smsbridge_deliveries_total{kind="chat.message",outcome="failed"} ',
+        'smsbridge_webhooks_total{outcome="stored",source="twilio_sms"} ',
+        'smsbridge_deliveries_pending{lane="sms"} ',
+        'smsbridge_sms_segments_total{encoding="UCS-2"} ',
+        'smsbridge_delivery_seconds_bucket{kind="sms.send",le="3600.0"} ',
         "process_resident_memory_bytes ",
         "python_info{",
         'smsbridge_build_info{python="',
