@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+
+from bot.domain.localtime import local_time_label
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,12 @@ class ConversationView:
     @property
     def lead_display(self) -> str:
         return self.lead_name or self.lead_phone
+
+    def lead_time(self, now: datetime | None = None) -> str | None:
+        """ "9:41 PM for them" (the lead's wall clock at `now`, default the present);
+        None when their number does not tell their time zone."""
+        label = local_time_label(self.lead_zone, now or datetime.now(UTC))
+        return f"{label} for them" if label else None
 
     @property
     def initials(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import discord
 
@@ -86,7 +87,9 @@ def member_label(conversation: ConversationView) -> str:
     return assignee.name
 
 
-def header_embed(conversation: ConversationView) -> discord.Embed:
+def header_embed(conversation: ConversationView, now: datetime | None = None) -> discord.Embed:
+    """The card of a conversation; the lead's local time is read at `now` (default: the
+    present)."""
     lead = conversation.lead_name or "Unknown name"
     embed = discord.Embed(
         title=f"📱 {conversation.lead_display}",
@@ -108,6 +111,11 @@ def header_embed(conversation: ConversationView) -> discord.Embed:
         value="🚫 Opted out (replied STOP)" if conversation.opted_out else "Can receive SMS",
     )
     embed.add_field(name="Unread", value=str(conversation.unread_count))
+    if their_time := conversation.lead_time(now):
+        embed.add_field(name="Their time", value=f"🕘 {their_time}")
+    known = [v for v in (conversation.lead_company, conversation.lead_email) if v]
+    if known:
+        embed.add_field(name="Lead", value=" · ".join(known)[:1024])
     embed.set_footer(text=f"{conversation.organization} · conversation #{conversation.id}")
     return embed
 

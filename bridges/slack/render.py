@@ -7,6 +7,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.types import ConversationView, MediaView, MessageView
@@ -100,15 +101,21 @@ def member_label(view: ConversationView) -> str:
 
 
 def header_card(
-    view: ConversationView, previous_link: str | None = None
+    view: ConversationView, previous_link: str | None = None, now: datetime | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text, blocks) of the card that starts a conversation's thread."""
+    """(fallback text, blocks) of the card that starts a conversation's thread; the
+    lead's local time is read at `now` (default: the present)."""
     lead = escape(view.lead_display)
     tags = " ".join(f"`{escape(t)}`" for t in view.tags) or "—"
     texting = "🚫 Opted out (STOP)" if view.opted_out else "✅ Can text"
     who = f"*`{escape(view.initials)}`*  *{lead}*"
     if view.lead_name:
         who += f"  ·  {escape(view.lead_phone)}"
+    if their_time := view.lead_time(now):
+        who += f"  ·  🕘 {their_time}"
+    known = [escape(v) for v in (view.lead_company, view.lead_email) if v]
+    if known:
+        who += "\n" + "  ·  ".join(known)
     line = f"{escape(view.line_label)} ({view.line_phone})" if view.line_label else view.line_phone
     fields = [
         f"*Status*\n{STATE_BADGE.get(view.state, view.state)}",
