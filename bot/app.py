@@ -5,6 +5,7 @@ exposing `create(core, settings) -> ChatPlugin` and one line in CHAT_PLUGINS."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -137,6 +138,27 @@ class SmsBridge:
         self.intake.start()
 
     async def stop(self) -> None:
+        """Within SMSBRIDGE_SHUTDOWN_SECONDS (Docker kills after 10 s, Heroku after 30):
+        what still runs then is cancelled and left to the lease and restart rules (a
+        delivery cut short is taken up again; an SMS cut mid-send becomes `unknown`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_seconds
+        # Most of the time for the work in flight; the rest to close connections.
+        try:
+            async with asyncio.timeout_at(deadline - min(1.0, self.settings.shutdown_seconds / 4)):
+                await self._drain()
+        except TimeoutError:
+            log.warning(
+                "shutdown: work still running after %gs is left to its lease",
+                self.settings.shutdown_seconds,
+            )
+        try:
+            async with asyncio.timeout_at(max(deadline, loop.time() + 0.5)):
+                await self._release()
+        except TimeoutError:
+            log.warning("shutdown: connections not closed in time")
+
+    async def _drain(self) -> None:
         # The web server first: a webhook being answered still gets its row stored.
         if self.runner:
             await self.runner.cleanup()
@@ -148,6 +170,8 @@ class SmsBridge:
             await self.automations.stop()
         if self.worker:
             await self.worker.stop()
+
+    async def _release(self) -> None:
         for plugin in self.plugins.values():
             await plugin.stop()
         if self.gateway is not None:

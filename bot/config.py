@@ -123,6 +123,8 @@ class Settings:
     # How long a process may hold a delivery before the others take it over (it renews
     # the lease while it works; a dead process stops renewing).
     lease_seconds: float = 120.0
+    # How long a stop may take before what still runs is left to the lease.
+    shutdown_seconds: float = 8.0
     # Chat platforms another process of this deployment serves (its plugin is not
     # running here): their posts are still queued here, and that process sends them.
     remote_chat: frozenset[str] = frozenset()
@@ -261,6 +263,16 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_LEASE_SECONDS must be a number of seconds ≥ 1, got {lease_text!r}"
         ) from None
 
+    shutdown_text = get("SMSBRIDGE_SHUTDOWN_SECONDS") or "8"
+    try:
+        shutdown = float(shutdown_text)
+        if shutdown <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"SMSBRIDGE_SHUTDOWN_SECONDS must be a number of seconds > 0, got {shutdown_text!r}"
+        ) from None
+
     public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"SMSBRIDGE_PUBLIC_URL must start with http:// or https://: {public_url}")
@@ -289,6 +301,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         undo_seconds=undo,
         sms_per_second=sms_rate,
         lease_seconds=lease,
+        shutdown_seconds=shutdown,
         remote_chat=remote_chat,
         twilio=twilio,
         slack=slack,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
@@ -51,7 +53,13 @@ class SmsSender:
                 self.core.media_url(m.token) if m.token else (m.url or "") for m in message.media
             ]
             body, segments, encoding = message.body, message.segments or 1, message.encoding
-        await self.pacer.wait(line.phone, segments)
+        try:
+            await self.pacer.wait(line.phone, segments)
+        except asyncio.CancelledError:
+            # Stopped while waiting for the line: nothing left, so the SMS goes back to
+            # the queue rather than being recovered as `unknown` after the restart.
+            await asyncio.shield(self._unclaim(delivery.id))
+            raise
         try:
             sent = await self.gateway.send(
                 from_phone=line.phone,
@@ -68,6 +76,14 @@ class SmsSender:
             return Result("unknown", finish=self._unknown(message.id), detail=str(exc))
         metrics.SMS_SEGMENTS.labels(encoding or "GSM-7").inc(segments)
         return Result(finish=self._accepted(message.id, sent.sid, sent.status, delivery.payload))
+
+    async def _unclaim(self, delivery_id: int) -> None:
+        async with self.core.db.session() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.status == "running")
+                .values(status="pending", worker=None, lease_until=None)
+            )
 
     def _accepted(self, message_id: int, sid: str, status: str, payload: dict) -> object:
         async def finish(session: AsyncSession) -> None:
