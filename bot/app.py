@@ -21,6 +21,7 @@ from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Handler, Worker
 from bot.ops.logs import ACCESS, AccessLog
 from bot.ops.readiness import readiness_routes
+from bot.ops.retention import DailyPrune, message_retention
 from bot.ports import ChatPlugin, SmsGateway
 from bot.services.automation_loop import AutomationLoop
 from bot.services.directory import sync_directory
@@ -62,6 +63,7 @@ class SmsBridge:
         self.worker: Worker | None = None
         self.intake: Intake | None = None
         self.reminders: Reminders | None = None
+        self.pruning: DailyPrune | None = None
         self.automations: AutomationLoop | None = None
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -132,6 +134,13 @@ class SmsBridge:
             self.worker.start()
             self.reminders = Reminders(core)
             self.reminders.start()
+            self.pruning = DailyPrune(
+                self.db,
+                core.now,
+                retention_days=settings.retention_days,
+                message_retention=message_retention(settings),
+            )
+            self.pruning.start()
             self.automations = AutomationLoop(core)
             self.automations.start()
         # Received SMS are applied in every process (in order per lead, see Intake).
@@ -166,6 +175,8 @@ class SmsBridge:
             await self.intake.stop()
         if self.reminders:
             await self.reminders.stop()
+        if self.pruning:
+            await self.pruning.stop()
         if self.automations:
             await self.automations.stop()
         if self.worker:

@@ -13,6 +13,7 @@ from bot import contacts_cli, report_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logs import LogSettingError
 from bot.ops.logs import configure as configure_logging
+from bot.ops.retention import run_prune
 from bot.ops.startup import startup_error
 from bot.ops.warnings import deployment_warnings
 from storage.urls import redacted
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     sms_in.add_argument("--to", dest="line", required=True)
     sms_in.add_argument("--url", help="where to post (default: SMSBRIDGE_PUBLIC_URL)")
     sms_in.add_argument("text")
+    prune = sub.add_parser("prune", help="delete what is past retention (also runs daily)")
+    prune.add_argument("--days", type=int, help="override SMSBRIDGE_RETENTION_DAYS")
     db = sub.add_parser("db", help="database tasks")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check", help="report the configuration")
@@ -68,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_send(settings, args.line, args.phone, args.text, not args.no_wait))
     if args.command == "sms-in":
         return asyncio.run(_sms_in(settings, args.phone, args.line, args.text, args.url))
+    if args.command == "prune":
+        return asyncio.run(run_prune(settings, args.days))
     if args.command == "db":
         from storage.db import upgrade_sync
 

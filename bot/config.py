@@ -42,6 +42,7 @@ class OrganizationConfig:
     help_text: str = ""
     voice: dict[str, Any] = field(default_factory=dict)
     remind_after_minutes: int = 0
+    message_retention_days: int | None = None  # None: messages are kept
     region: str = "US"
     quiet_hours_zone: str = "organization"
     gsm_smart_quotes: bool = False
@@ -125,6 +126,8 @@ class Settings:
     lease_seconds: float = 120.0
     # How long a stop may take before what still runs is left to the lease.
     shutdown_seconds: float = 8.0
+    # Delivery attempts, finished deliveries and event keys older than this are pruned.
+    retention_days: int = 30
     # Chat platforms another process of this deployment serves (its plugin is not
     # running here): their posts are still queued here, and that process sends them.
     remote_chat: frozenset[str] = frozenset()
@@ -273,6 +276,12 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_SHUTDOWN_SECONDS must be a number of seconds > 0, got {shutdown_text!r}"
         ) from None
 
+    retention_text = get("SMSBRIDGE_RETENTION_DAYS") or "30"
+    if not retention_text.isdigit() or int(retention_text) < 1:
+        raise ConfigError(
+            f"SMSBRIDGE_RETENTION_DAYS must be a whole number of days ≥ 1, got {retention_text!r}"
+        )
+
     public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"SMSBRIDGE_PUBLIC_URL must start with http:// or https://: {public_url}")
@@ -302,6 +311,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         sms_per_second=sms_rate,
         lease_seconds=lease,
         shutdown_seconds=shutdown,
+        retention_days=int(retention_text),
         remote_chat=remote_chat,
         twilio=twilio,
         slack=slack,
@@ -362,6 +372,11 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 f"{where}.remind_after_minutes must be a whole number of minutes from 0 (off)"
                 f" to 10080 (a week), got {remind!r}"
             )
+        keep = raw.get("message_retention_days")
+        if keep is not None and (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1):
+            raise ConfigError(
+                f"{where}.message_retention_days must be a whole number of days ≥ 1, got {keep!r}"
+            )
         region, zone_mode, smart = _lead_settings(raw, where)
         automations = _automations(raw, where, tz)
         organizations.append(
@@ -374,6 +389,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 help_text=str(raw.get("help_text", "")),
                 voice=voice,
                 remind_after_minutes=remind,
+                message_retention_days=keep,
                 region=region,
                 quiet_hours_zone=zone_mode,
                 gsm_smart_quotes=smart,
