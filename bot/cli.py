@@ -162,9 +162,7 @@ def _check(settings: Settings) -> int:
     for org in directory.organizations:
         print(f"organization {org.key}: {org.name} ({org.timezone})")
     for line in directory.lines:
-        routes = [f"slack {line.slack_channel}"] if line.slack_channel else []
-        routes += [f"discord {line.discord_channel}"] if line.discord_channel else []
-        where = ", ".join(routes) or "no route"
+        where = ", ".join(f"{p} {c}" for p, c in sorted(line.routes.items())) or "no route"
         print(f"line {line.phone} [{line.organization}] {line.label}: {where}")
     for member in directory.members:
         print(f"member {member.key} [{member.organization}] {member.name}, {member.role}")

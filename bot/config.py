@@ -21,11 +21,23 @@ from bot.domain.hours import parse_business_hours
 from bot.domain.localtime import QUIET_HOURS_ZONES
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.domain.prompt import Voice
+from bot.platforms import chat_platforms
 from storage.db import POOLERS
 from storage.urls import normalize_url
 
 ROLES = ("admin", "agent", "limited")
 REPLY_MODES = ("direct", "explicit")
+# The keys each TOML table takes, besides one per chat platform (`<platform>_user` on
+# members, `<platform>_channel` on lines).
+ORGANIZATION_KEYS = frozenset(
+    {"name", "timezone", "quiet_hours", "quiet_mode", "help_text", "voice"}
+    | {"remind_after_minutes", "region", "quiet_hours_zone", "gsm_smart_quotes"}
+    | {"automations", "block_keywords", "response_target_minutes", "reports_channel"}
+    | {"message_retention_days"}
+)
+LINE_KEYS = frozenset({"organization", "label", "default_assignee", "reply_mode"})
+MEMBER_KEYS = frozenset({"organization", "name", "role", "notify"})
+USER_SUFFIX, CHANNEL_SUFFIX = "_user", "_channel"
 
 
 class ConfigError(ValueError):
@@ -56,8 +68,8 @@ class LineConfig:
     phone: str
     organization: str
     label: str = ""
-    slack_channel: str | None = None
-    discord_channel: str | None = None
+    # Where its conversations are mirrored: chat channel by platform name.
+    routes: dict[str, str] = field(default_factory=dict)
     default_assignee: str | None = None
     reply_mode: str = "direct"
 
@@ -68,18 +80,21 @@ class MemberConfig:
     organization: str
     name: str
     role: str = "agent"
-    slack_user: str | None = None
-    discord_user: str | None = None
+    # The member's chat accounts: user id by platform name.
+    identities: dict[str, str] = field(default_factory=dict)
     notify: str = "mentions"  # mentions | all | none: when a new SMS mentions the assignee
 
 
 @dataclass(frozen=True)
 class Directory:
-    """The TOML part: who and what exists."""
+    """The TOML part: who and what exists. `declared`: it comes from a file, which then
+    owns what it lists (a member it no longer lists loses access); without a file
+    nothing is the file's."""
 
     organizations: list[OrganizationConfig] = field(default_factory=list)
     lines: list[LineConfig] = field(default_factory=list)
     members: list[MemberConfig] = field(default_factory=list)
+    declared: bool = False
 
 
 @dataclass(frozen=True)
@@ -343,9 +358,11 @@ def parse_directory(data: dict[str, Any]) -> Directory:
         if key not in known:
             raise ConfigError(f"unknown TOML table [{key}]; expected one of {sorted(known)}")
 
+    platforms = chat_platforms()
     organizations = []
     for key, raw in _table(data, "organizations").items():
         where = f"organizations.{key}"
+        _known_keys(raw, where, ORGANIZATION_KEYS)
         tz = str(raw.get("timezone", "UTC"))
         try:
             ZoneInfo(tz)
@@ -400,8 +417,10 @@ def parse_directory(data: dict[str, Any]) -> Directory:
     regions = {o.key: o.region for o in organizations}
 
     members = []
+    accounts: dict[tuple[str, str, str], str] = {}
     for key, raw in _table(data, "members").items():
         where = f"members.{key}"
+        _known_keys(raw, where, MEMBER_KEYS | {p + USER_SUFFIX for p in platforms})
         org = _org_ref(raw, where, org_keys)
         role = raw.get("role", "agent")
         if role not in ROLES:
@@ -411,14 +430,21 @@ def parse_directory(data: dict[str, Any]) -> Directory:
             raise ConfigError(
                 f"{where}.notify must be one of {', '.join(NOTIFY_MODES)}, got {notify!r}"
             )
+        identities = _by_platform(raw, platforms, USER_SUFFIX)
+        for platform, user_id in identities.items():
+            holder = accounts.setdefault((org, platform, user_id), key)
+            if holder != key:
+                raise ConfigError(
+                    f"{where}.{platform}{USER_SUFFIX}: {user_id!r} is already members.{holder}'s"
+                    " (one account is one member of an organization)"
+                )
         members.append(
             MemberConfig(
                 key=key,
                 organization=org,
                 name=str(raw.get("name", key)),
                 role=role,
-                slack_user=_opt_str(raw, "slack_user"),
-                discord_user=_opt_str(raw, "discord_user"),
+                identities=identities,
                 notify=notify,
             )
         )
@@ -434,6 +460,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
     lines = []
     for raw_phone, raw in _table(data, "lines").items():
         where = f'lines."{raw_phone}"'
+        _known_keys(raw, where, LINE_KEYS | {p + CHANNEL_SUFFIX for p in platforms})
         org = _org_ref(raw, where, org_keys)
         try:
             phone = normalize_phone(raw_phone, regions[org])
@@ -450,13 +477,24 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 phone=phone,
                 organization=org,
                 label=str(raw.get("label", "")),
-                slack_channel=_opt_str(raw, "slack_channel"),
-                discord_channel=_opt_str(raw, "discord_channel"),
+                routes=_by_platform(raw, platforms, CHANNEL_SUFFIX),
                 default_assignee=assignee,
                 reply_mode=mode,
             )
         )
-    return Directory(organizations, lines, members)
+    return Directory(organizations, lines, members, declared=True)
+
+
+def _known_keys(raw: dict[str, Any], where: str, known: frozenset[str] | set[str]) -> None:
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}.{key}: unknown key; expected one of {sorted(known)}")
+
+
+def _by_platform(raw: dict[str, Any], platforms: tuple[str, ...], suffix: str) -> dict[str, str]:
+    """The `<platform><suffix>` keys of a table as {platform: value}."""
+    found = {p: _opt_str(raw, p + suffix) for p in platforms}
+    return {p: value for p, value in found.items() if value is not None}
 
 
 def _lead_settings(raw: dict[str, Any], where: str) -> tuple[str, str, bool]:

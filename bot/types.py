@@ -97,11 +97,12 @@ class MemberView:
     key: str
     name: str
     role: str
-    slack_user: str | None
-    discord_user: str | None
+    # The member's chat accounts: user id by platform name.
+    identities: dict[str, str] = field(default_factory=dict)
 
-    def user_id(self, platform: str) -> str | None:
-        return {"slack": self.slack_user, "discord": self.discord_user}.get(platform)
+    def identity(self, platform: str) -> str | None:
+        """The member's user id on `platform` (to mention them), if known there."""
+        return self.identities.get(platform)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ class Route(Base):
     channel: Mapped[str] = mapped_column(String(64), index=True)
     # "direct": plain thread messages are replies; "explicit": only ">"-prefixed ones are.
     reply_mode: Mapped[str] = mapped_column(String(10), default="direct")
+    # The TOML declares it: changed only by editing the file, removed when the file drops it.
+    from_file: Mapped[bool] = mapped_column(Boolean, default=False)
     line: Mapped[Line] = relationship(back_populates="routes")
 
 
@@ -128,10 +130,40 @@ class Member(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(10), default="agent")
-    slack_user: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    discord_user: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     # When a new SMS in their assigned conversation mentions them: mentions | all | none.
     notify: Mapped[str] = mapped_column(String(10), default="mentions")
+    # The TOML declares it: a start whose file no longer lists it revokes it.
+    from_file: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when access was revoked; the row stays, as messages and assignments point at it.
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    identities: Mapped[list[MemberIdentity]] = relationship(
+        lazy="selectin", back_populates="member", order_by="MemberIdentity.platform"
+    )
+
+    def accounts(self) -> dict[str, str]:
+        """The member's user id by platform name."""
+        return {i.platform: i.user_id for i in self.identities}
+
+
+class MemberIdentity(Base):
+    """One chat account of a member: a user id on one platform. Within an organization
+    an account is one member's, and a member has one account per platform."""
+
+    __tablename__ = "member_identities"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "platform", "user_id"),
+        UniqueConstraint("member_id", "platform"),
+        # Which organizations a chat user belongs to (App Home), across organizations.
+        Index("ix_member_identities_user", "platform", "user_id"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(32))
+    # The name the platform shows for the account, when known.
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    member: Mapped[Member] = relationship(back_populates="identities")
 
 
 class Lead(Base):

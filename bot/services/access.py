@@ -5,12 +5,20 @@ chat place resolves only to conversations of the organization its route belongs 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.types import Actor, ChatRef
-from storage.models import Conversation, Line, Member, ProcessedEvent, Route, Thread
+from storage.models import (
+    Conversation,
+    Line,
+    Member,
+    MemberIdentity,
+    ProcessedEvent,
+    Route,
+    Thread,
+)
 
 # What each role may do; `limited` members act only on conversations assigned to them.
 PERMISSIONS = {
@@ -78,13 +86,23 @@ def check(member: Member, action: str, conversation: Conversation | None = None)
         )
 
 
-async def member_for(session: AsyncSession, organization_id: int, actor: Actor) -> Member:
-    column = {"slack": Member.slack_user, "discord": Member.discord_user}.get(actor.platform)
-    member = None
-    if column is not None:
-        member = await session.scalar(
-            select(Member).where(Member.organization_id == organization_id, column == actor.user_id)
+def members_of(actor: Actor) -> Select[tuple[Member]]:
+    """The members (with access) a chat account is, one per organization at most."""
+    return (
+        select(Member)
+        .join(MemberIdentity, MemberIdentity.member_id == Member.id)
+        .where(
+            MemberIdentity.platform == actor.platform,
+            MemberIdentity.user_id == actor.user_id,
+            Member.removed_at.is_(None),
         )
+    )
+
+
+async def member_for(session: AsyncSession, organization_id: int, actor: Actor) -> Member:
+    member = await session.scalar(
+        members_of(actor).where(MemberIdentity.organization_id == organization_id)
+    )
     if member is None:
         raise Denied(
             "You are not a member of the team this channel belongs to, so smsbridge cannot "

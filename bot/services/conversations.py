@@ -14,7 +14,7 @@ from bot.services.inbound import opt_out_lead
 from bot.services.portal import Portal, lead_of
 from bot.services.replies import ReplyOptions, queue_sms
 from bot.types import OutboundFile, Outcome
-from storage.models import Line, Member
+from storage.models import Line, Member, MemberIdentity
 
 MENTION = re.compile(r"^<?@?!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>?$")
 
@@ -23,20 +23,17 @@ async def find_member(session: AsyncSession, organization_id: int, ref: str) -> 
     """A teammate by platform user id, member key or name (case-insensitive)."""
     match = MENTION.match(ref.strip())
     key = match.group(1) if match else ref.strip()
+    account = select(MemberIdentity.member_id).where(
+        MemberIdentity.organization_id == organization_id, MemberIdentity.user_id == key
+    )
+    active = (Member.organization_id == organization_id, Member.removed_at.is_(None))
     member = await session.scalar(
-        select(Member).where(
-            Member.organization_id == organization_id,
-            or_(
-                Member.slack_user == key,
-                Member.discord_user == key,
-                Member.key == key.lower(),
-            ),
-        )
+        select(Member)
+        .where(*active, or_(Member.id.in_(account), Member.key == key.lower()))
+        .limit(1)
     )
     if member is None:
-        candidates = await session.scalars(
-            select(Member).where(Member.organization_id == organization_id)
-        )
+        candidates = await session.scalars(select(Member).where(*active))
         for candidate in candidates:
             if candidate.name.lower() == key.lower():
                 return candidate

@@ -1,15 +1,18 @@
 """Bring the database in line with the TOML directory at start-up: organizations, lines
-with their routes, members. Rows the file no longer names are kept (history points at
-them) but routes the file drops are removed."""
+with their routes, members with their chat identities.
+
+The file owns what it declares (`from_file`): a member it no longer lists loses access
+and a route it no longer lists is removed. Rows are kept otherwise (history points at
+them), and what was added another way is not the file's to remove."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Directory
 from bot.core import Core
-from storage.models import Line, Member, Organization, Route
+from storage.models import Line, Member, MemberIdentity, Organization, Route
 
 
 async def sync_directory(core: Core, directory: Directory) -> None:
@@ -29,21 +32,19 @@ async def sync_directory(core: Core, directory: Directory) -> None:
             orgs[cfg.key] = org
         await session.flush()
 
-        members: dict[tuple[str, str], Member] = {}
-        for m in directory.members:
-            org = orgs[m.organization]
-            member = await session.scalar(
-                select(Member).where(Member.organization_id == org.id, Member.key == m.key)
+        members = await _sync_members(session, directory, orgs)
+        if directory.declared:
+            await session.execute(
+                update(Member)
+                .where(
+                    Member.from_file.is_(True),
+                    Member.removed_at.is_(None),
+                    Member.id.not_in([m.id for m in members.values()]),
+                )
+                .values(removed_at=core.now())
             )
-            if member is None:
-                member = Member(organization_id=org.id, key=m.key)
-                session.add(member)
-            member.name, member.role = m.name, m.role
-            member.slack_user, member.discord_user = m.slack_user, m.discord_user
-            member.notify = m.notify
-            members[(m.organization, m.key)] = member
-        await session.flush()
 
+        routes: list[int] = []
         for cfg in directory.lines:
             org = orgs[cfg.organization]
             line = await session.scalar(select(Line).where(Line.phone == cfg.phone))
@@ -54,18 +55,70 @@ async def sync_directory(core: Core, directory: Directory) -> None:
             assignee = members.get((cfg.organization, cfg.default_assignee or ""))
             line.default_assignee_id = assignee.id if assignee else None
             await session.flush()
-            wanted = {"slack": cfg.slack_channel, "discord": cfg.discord_channel}
-            for platform, channel in wanted.items():
+            for platform, channel in cfg.routes.items():
                 route = await session.scalar(
                     select(Route).where(Route.line_id == line.id, Route.platform == platform)
                 )
-                if channel is None:
-                    if route is not None:
-                        await session.execute(delete(Route).where(Route.id == route.id))
-                    continue
                 if route is None:
                     route = Route(line_id=line.id, platform=platform)
                     session.add(route)
-                route.channel, route.reply_mode = channel, cfg.reply_mode
+                route.channel, route.reply_mode, route.from_file = channel, cfg.reply_mode, True
+                await session.flush()
+                routes.append(route.id)
+        if directory.declared:
+            await session.execute(
+                delete(Route).where(Route.from_file.is_(True), Route.id.not_in(routes))
+            )
 
     await core.run(work)
+
+
+async def _sync_members(
+    session: AsyncSession, directory: Directory, orgs: dict[str, Organization]
+) -> dict[tuple[str, str], Member]:
+    """Upsert the file's members and give each exactly the chat identities it declares;
+    an account the file gives one member is taken from any other of its organization."""
+    members: dict[tuple[str, str], Member] = {}
+    for m in directory.members:
+        org = orgs[m.organization]
+        member = await session.scalar(
+            select(Member).where(Member.organization_id == org.id, Member.key == m.key)
+        )
+        if member is None:
+            member = Member(organization_id=org.id, key=m.key)
+            session.add(member)
+        member.name, member.role, member.notify = m.name, m.role, m.notify
+        member.from_file, member.removed_at = True, None
+        members[(m.organization, m.key)] = member
+    await session.flush()
+
+    wanted = {}
+    for m in directory.members:
+        member = members[(m.organization, m.key)]
+        for platform, user_id in m.identities.items():
+            wanted[(member.organization_id, platform, user_id)] = member
+    file_members = {member.id for member in members.values()}
+    held = await session.scalars(
+        select(MemberIdentity).where(
+            MemberIdentity.organization_id.in_([o.id for o in orgs.values()])
+        )
+    )
+    kept = set()
+    for identity in held:
+        key = (identity.organization_id, identity.platform, identity.user_id)
+        owner = wanted.get(key)
+        if owner is not None and owner.id == identity.member_id:
+            kept.add(key)
+        elif owner is not None or identity.member_id in file_members:
+            await session.delete(identity)
+    await session.flush()
+    for key, member in wanted.items():
+        if key not in kept:
+            org_id, platform, user_id = key
+            session.add(
+                MemberIdentity(
+                    member_id=member.id, organization_id=org_id, platform=platform, user_id=user_id
+                )
+            )
+    await session.flush()
+    return members

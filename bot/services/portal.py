@@ -136,9 +136,7 @@ class Portal:
             now=self.core.now(),
             message_id=message_id,
             actions=actions,
-            mention={"slack": mention.slack_user, "discord": mention.discord_user}
-            if mention
-            else None,
+            mention=mention.accounts() if mention else None,
         )
 
     async def author_of(self, message: Message) -> Member | None:

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.phones import InvalidPhone, looks_like_phone, normalize_phone
+from bot.services.access import members_of
 from bot.services.views import conversation_view, preview_text
 from bot.types import Actor, ConversationView
 from storage import search as search_index
@@ -80,10 +81,7 @@ class Home:
 
 async def home(session: AsyncSession, actor: Actor, *, limit: int = 3) -> list[Home]:
     """The inbox of every organization `actor` is a member of (usually one)."""
-    column = {"slack": Member.slack_user, "discord": Member.discord_user}.get(actor.platform)
-    if column is None:
-        return []
-    members = list(await session.scalars(select(Member).where(column == actor.user_id)))
+    members = list(await session.scalars(members_of(actor)))
     homes = []
     for member in members:
         org = await session.get(Organization, member.organization_id)

@@ -42,8 +42,7 @@ def member_view(member: Member | None) -> MemberView | None:
         member.key,
         member.name,
         member.role,
-        member.slack_user,
-        member.discord_user,
+        member.accounts(),
     )
 
 

@@ -62,9 +62,9 @@ class DiscordPlugin:
         assert settings.discord is not None
         self.settings = settings.discord
         routed = frozenset(
-            int(line.discord_channel)
+            int(channel)
             for line in settings.directory.lines
-            if line.discord_channel and line.discord_channel.isdigit()
+            if (channel := line.routes.get(self.platform)) and channel.isdigit()
         )
         self.client = BridgeClient(core, routed, guild_ready_timeout=self.guild_ready_timeout)
         self.bridge = DiscordChat(self.client)

@@ -11,6 +11,8 @@ import discord
 
 from bot.types import ConversationView, MessageView
 
+PLATFORM = "discord"
+
 # Discord caps: 2000 characters of content, 10 embeds per message, 100-char thread names.
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -82,8 +84,8 @@ def member_label(conversation: ConversationView) -> str:
     assignee = conversation.assignee
     if assignee is None:
         return "Unassigned"
-    if assignee.discord_user:
-        return f"<@{assignee.discord_user}> ({assignee.name})"
+    if assignee.identity(PLATFORM):
+        return f"<@{assignee.identity(PLATFORM)}> ({assignee.name})"
     return assignee.name
 
 
@@ -147,8 +149,8 @@ def message_text(message: MessageView, conversation: ConversationView) -> str:
     if message.kind == "event":
         text = f"ℹ️ {message.body}"
         assignee = conversation.assignee
-        if message.event == "assigned" and assignee is not None and assignee.discord_user:
-            text += f" · <@{assignee.discord_user}>"
+        if message.event == "assigned" and assignee is not None and assignee.identity(PLATFORM):
+            text += f" · <@{assignee.identity(PLATFORM)}>"
         return text
     ai = " · ✨ AI-assisted" if message.ai_assisted else ""
     if message.source == "auto":
@@ -159,8 +161,9 @@ def message_text(message: MessageView, conversation: ConversationView) -> str:
 def mentions_for(message: MessageView, conversation: ConversationView) -> list[int]:
     """Users a post may ping: only the assignee of an "assigned" event."""
     assignee = conversation.assignee
-    if message.event == "assigned" and assignee is not None and assignee.discord_user:
-        return [int(assignee.discord_user)]
+    user = assignee.identity(PLATFORM) if assignee is not None else None
+    if message.event == "assigned" and user:
+        return [int(user)]
     return []
 
 

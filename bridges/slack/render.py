@@ -12,6 +12,8 @@ from typing import Any
 
 from bot.types import ConversationView, MediaView, MessageView
 
+PLATFORM = "slack"
+
 # Reactions that mark an outbound SMS's status on its chat copy.
 STATUS_EMOJI = {
     "pending": "hourglass_flowing_sand",
@@ -97,7 +99,8 @@ def member_label(view: ConversationView) -> str:
     assignee = view.assignee
     if assignee is None:
         return "_Unassigned_"
-    return f"<@{assignee.slack_user}>" if assignee.slack_user else escape(assignee.name)
+    user = assignee.identity(PLATFORM)
+    return f"<@{user}>" if user else escape(assignee.name)
 
 
 def header_card(
@@ -164,8 +167,8 @@ def _card_actions(view: ConversationView) -> list[dict[str, Any]]:
         "action_id": "sms_assign",
         "placeholder": {"type": "plain_text", "text": "Assign…"},
     }
-    if view.assignee and view.assignee.slack_user:
-        assign["initial_user"] = view.assignee.slack_user
+    if view.assignee and view.assignee.identity(PLATFORM):
+        assign["initial_user"] = view.assignee.identity(PLATFORM)
     if view.status == "closed":
         status = _button("Reopen", "sms_reopen", value)
     else:
@@ -244,9 +247,9 @@ def _line(message: MessageView, view: ConversationView) -> str:
         emoji = EVENT_EMOJI.get(message.event or "", "ℹ️")
         text = f"{emoji} _{body}_"
         assignee = view.assignee
-        if message.event == "assigned" and assignee and assignee.slack_user:
+        if message.event == "assigned" and assignee and assignee.identity(PLATFORM):
             # A mention, so the assignee gets a push notification on their phone.
-            text += f" <@{assignee.slack_user}>"
+            text += f" <@{assignee.identity(PLATFORM)}>"
         return text
     author = escape(message.author.name) if message.author else None
     if message.kind == "note":

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from bot.types import ConversationView, MediaView, MemberView, MessageView
 from bridges.discord import render
 
-SAM = MemberView(2, "sam", "Sam", "agent", None, "1100000000000000002")
+SAM = MemberView(2, "sam", "Sam", "agent", {"discord": "1100000000000000002"})
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CONVERSATION = ConversationView(
     id=7, organization="Acme", lead_id=1, lead_phone="+14155550100", lead_name="Discord Fan",
@@ -44,8 +44,8 @@ def test_a_backlog_of_lead_texts_and_events_coalesces_but_replies_and_notes_stan
     assert posts[0].content == "body 1\nbody 2" and len(posts[0].embeds) == 1
     assert "sent as SMS" in posts[1].content and "AI-assisted" in posts[1].content
     assert posts[2].content.startswith("🔒") and "not sent" in posts[2].content
-    assert f"<@{SAM.discord_user}>" in posts[3].content
-    assert posts[3].mentions == [int(SAM.discord_user or 0)]
+    assert f"<@{SAM.identity('discord')}>" in posts[3].content
+    assert posts[3].mentions == [int(SAM.identity("discord") or 0)]
 
 
 def test_coalescing_stops_at_discord_limits() -> None:
@@ -65,5 +65,5 @@ def test_tags_names_and_the_header() -> None:
     assert render.lead_username(CONVERSATION).endswith("(+14155550100)")
     assert len(render.thread_name(replace(CONVERSATION, lead_name="n" * 300))) == 100
     fields = {f.name: f.value for f in render.header_embed(CONVERSATION).fields}
-    assert fields["Assignee"] == f"<@{SAM.discord_user}> (Sam)"
+    assert fields["Assignee"] == f"<@{SAM.identity('discord')}> (Sam)"
     assert fields["Status"] == "Needs response" and fields["Unread"] == "2"

@@ -47,7 +47,7 @@ async def test_a_waiting_lead_is_reminded_once_per_wait_mentioning_the_assignee(
     header = await sx.header()
     await wait_for(lambda: sx.thread(header))
     async with sx.app.db.session() as s, s.begin():
-        sam = await s.scalar(select(Member).where(Member.slack_user == "U0SAM"))
+        sam = await s.scalar(select(Member).where(Member.key == "sam"))
         assert sam is not None
         await s.execute(update(Conversation).values(assignee_id=sam.id))
 

@@ -4,6 +4,7 @@ that name the variable or TOML key."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +100,32 @@ def test_toml_file_is_read(tmp_path: Path) -> None:
         ({"organizations": {"a": {"region": "England"}}}, "organizations.a.region"),
         ({"organizations": {"a": {"quiet_hours_zone": "team"}}}, "quiet_hours_zone"),
         ({"organizations": {"a": {"gsm_smart_quotes": "yes"}}}, "gsm_smart_quotes"),
+        ({"organizations": {"a": {"time_zone": "UTC"}}}, "organizations.a.time_zone"),
+        (
+            {"organizations": {"a": {}}, "members": {"m": {"organization": "a", "slak_user": "U"}}},
+            "members.m.slak_user",
+        ),
+        (
+            {
+                "organizations": {"a": {}},
+                "lines": {"+15005550006": {"organization": "a", "slack_chanel": "C1"}},
+            },
+            'lines."+15005550006".slack_chanel',
+        ),
+        (
+            {
+                "organizations": {"a": {}},
+                "members": {
+                    "m": {"organization": "a", "slack_user": "U1"},
+                    "n": {"organization": "a", "slack_user": "U1"},
+                },
+            },
+            "members.n.slack_user",
+        ),
     ],
 )
 def test_toml_errors_name_the_key(data: dict, named: str) -> None:
-    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(named)):
         parse_directory(data)
 
 
@@ -170,3 +193,37 @@ def test_a_bad_automation_setting_is_an_error_naming_the_key(
 def test_a_bad_notify_setting_is_an_error() -> None:
     with pytest.raises(ConfigError, match=r"members\.dana\.notify"):
         parse_directory({**_acme(), "members": {"dana": {"organization": "acme", "notify": "x"}}})
+
+
+def test_chat_accounts_and_routes_are_keyed_by_platform_name() -> None:
+    directory = parse_directory(
+        {
+            "organizations": {"a": {}},
+            "members": {"m": {"organization": "a", "slack_user": "U1", "discord_user": "11"}},
+            "lines": {"+15005550006": {"organization": "a", "discord_channel": "12"}},
+        }
+    )
+    assert directory.members[0].identities == {"slack": "U1", "discord": "11"}
+    assert directory.lines[0].routes == {"discord": "12"}
+
+
+def test_a_registered_chat_platform_brings_its_own_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.config.chat_platforms", lambda: ("discord", "matrix", "slack"))
+    directory = parse_directory(
+        {
+            "organizations": {"a": {}},
+            "members": {"m": {"organization": "a", "matrix_user": "@m:example.org"}},
+            "lines": {"+15005550006": {"organization": "a", "matrix_channel": "!room"}},
+        }
+    )
+    assert directory.members[0].identities == {"matrix": "@m:example.org"}
+    assert directory.lines[0].routes == {"matrix": "!room"}
+
+
+def test_every_key_the_example_file_documents_is_accepted() -> None:
+    example = (Path(__file__).parents[2] / "smsbridge.example.toml").read_text()
+    # Optional keys are shown commented out: turn them on too.
+    text = re.sub(r"^# (\w+ = )", r"\1", example, flags=re.M)
+    directory = parse_directory(tomllib.loads(text))
+    assert directory.members[0].identities == {"slack": "U0DANA", "discord": "1100000000000000001"}
+    assert directory.lines[0].routes == {"slack": "C0SALES", "discord": "1200000000000000001"}
