@@ -54,7 +54,17 @@ BUILD = Info("smsbridge_build", "Version of smsbridge and Python", registry=REGI
 
 # The label values each metric is known to take, given a zero sample at start.
 WEBHOOK_OUTCOMES = {
-    "twilio_sms": ("stored", "duplicate", "unknown_line", "forbidden", "bad_request", "error"),
+    "twilio_sms": (
+        "stored",
+        "duplicate",
+        "unknown_line",
+        "forbidden",
+        "bad_request",
+        "bad_sender",
+        "error",
+        "dropped",
+        "parked",
+    ),
     "twilio_status": ("ok", "ignored", "forbidden", "bad_request"),
 }
 DELIVERY_KINDS = ("sms.send", "chat.message", "chat.header", "chat.status", "chat.notice")
@@ -88,3 +98,10 @@ def initialise(lanes: list[str]) -> None:
         AI_DRAFTS.labels(outcome)
     for lane in lanes:
         PENDING.labels(lane).set(0)
+
+
+PARKED = Gauge(
+    "smsbridge_received_sms_parked",
+    "Received SMS whose apply kept failing, parked until someone looks",
+    registry=REGISTRY,
+)

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 Accepted = Literal["stored", "duplicate", "unknown_line"]
 MAX_BACKOFF = 300.0
+# A received SMS whose apply failed this many times is parked: kept (attempts stays at
+# the bound), counted in /metrics, logged, and no longer in the way of the lead's later
+# SMS. Ten tries back off for about eight minutes in all.
+MAX_APPLY_ATTEMPTS = 10
 YIELD_SHARE = 3.0  # while webhooks are being stored, applying takes >= 1/4 of the loop
 
 
@@ -55,6 +59,7 @@ class Intake:
     def __init__(self, core: Core, *, poll: float = 1.0) -> None:
         self.core = core
         self.poll = poll
+        self.backoff = 1.0  # seconds before the second try; doubled for each next one
         self._waiting: list[tuple[InboundSms, asyncio.Future[Accepted]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
@@ -201,12 +206,13 @@ class Intake:
                 earlier.line_phone == ReceivedSms.line_phone,
                 earlier.lead_phone == ReceivedSms.lead_phone,
                 earlier.id < ReceivedSms.id,
+                earlier.attempts < bindparam("bound"),
             )
         )
         due = or_(ReceivedSms.not_before.is_(None), ReceivedSms.not_before <= bindparam("now"))
         return (
             select(ReceivedSms)
-            .where(due, ~blocked)
+            .where(due, ReceivedSms.attempts < bindparam("bound"), ~blocked)
             .order_by(ReceivedSms.id)
             .limit(1)
             # PostgreSQL: a row another process is applying is skipped; its later rows
@@ -220,14 +226,16 @@ class Intake:
 
         async def work(session: AsyncSession) -> Outcome | None:
             nonlocal taken
-            row = await session.scalar(self._next, {"now": self.core.now()})
+            row = await session.scalar(
+                self._next, {"now": self.core.now(), "bound": MAX_APPLY_ATTEMPTS}
+            )
             if row is None:
                 return None
             taken = (row.id, _inbound(row))
             outcome = await apply_inbound(self.core, session, taken[1])
             await session.execute(delete(ReceivedSms).where(ReceivedSms.id == row.id))
             # Whether to look again at once, or wait for the next webhook (or the poll).
-            self._more = await session.scalar(select(ReceivedSms.id).limit(1)) is not None
+            self._more = await session.scalar(self._waiting_rows().limit(1)) is not None
             return outcome
 
         try:
@@ -245,31 +253,56 @@ class Intake:
         return True
 
     async def _postpone(self, row_id: int, sms: InboundSms, exc: Exception) -> None:
-        """A failed apply is tried again later; the lead's later SMS wait behind it."""
-        log.exception(
-            "intake: could not apply %s from %s", sms.provider_sid, mask_phone(sms.from_phone)
-        )
+        """A failed apply is tried again later, the lead's later SMS waiting behind it;
+        after MAX_APPLY_ATTEMPTS it is parked."""
+        sender = mask_phone(sms.from_phone)
+        log.exception("intake: could not apply %s from %s", sms.provider_sid, sender)
         async with self.core.db.session() as session, session.begin():
             attempts = await session.scalar(
                 select(ReceivedSms.attempts).where(ReceivedSms.id == row_id)
             )
             if attempts is None:
                 return
-            delay = min(MAX_BACKOFF, 2.0**attempts)
+            attempts += 1
+            delay = min(MAX_BACKOFF, self.backoff * 2.0 ** (attempts - 1))
             await session.execute(
                 update(ReceivedSms)
                 .where(ReceivedSms.id == row_id)
                 .values(
-                    attempts=attempts + 1,
+                    attempts=attempts,
                     not_before=self.core.now() + timedelta(seconds=delay),
                     last_error=repr(exc)[:500],
                 )
             )
+        if attempts >= MAX_APPLY_ATTEMPTS:
+            metrics.WEBHOOKS.labels("twilio_sms", "parked").inc()
+            log.error(
+                "intake: parked %s from %s after %d failed applies (%r); the lead's later "
+                "SMS go on. Fix the cause, then set received_sms.attempts = 0 to apply it",
+                sms.provider_sid,
+                sender,
+                attempts,
+                exc,
+            )
+
+    def _waiting_rows(self) -> Select[tuple[int]]:
+        return select(ReceivedSms.id).where(ReceivedSms.attempts < MAX_APPLY_ATTEMPTS)
 
     async def backlog(self) -> int:
-        """Received SMS not applied yet."""
+        """Received SMS not applied yet (parked ones aside)."""
         async with self.core.db.session() as session:
-            return int(await session.scalar(select(func.count()).select_from(ReceivedSms)) or 0)
+            query = select(func.count()).select_from(self._waiting_rows().subquery())
+            return int(await session.scalar(query) or 0)
+
+    async def parked(self) -> int:
+        async with self.core.db.session() as session:
+            return await parked_count(session)
+
+
+async def parked_count(session: AsyncSession) -> int:
+    """Received SMS whose apply failed MAX_APPLY_ATTEMPTS times."""
+    query = select(func.count()).where(ReceivedSms.attempts >= MAX_APPLY_ATTEMPTS)
+    return int(await session.scalar(query) or 0)
 
 
 def _settle(future: asyncio.Future[Accepted], result: Accepted | Exception) -> None:
