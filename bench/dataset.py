@@ -160,13 +160,21 @@ async def _load(conn: AsyncConnection, sql: _Sql, conversations: int, messages_p
     when = "(n * 37) % 31536000"
     assignee = sql.nullif_zero(f"{mb + 1} + k * {MEMBERS_PER_ORG} + n % 2", "n % 3 = 0")
     with_, seq = sql.seq(conversations)
+    # Report figures: a first reply 0-179 min after the first text (none for a fifth),
+    # by one of the organization's two members; closed ones closed at their last message.
+    started = f"{when} - 86400"
+    answered = "n % 5 <> 0"
+    responder = sql.nullif_zero(f"{mb + 1} + k * {MEMBERS_PER_ORG} + n % 2", f"NOT ({answered})")
     await run(
         f"{with_}INSERT INTO conversations (id, organization_id, line_id, lead_id, status, "
         f"assignee_id, tags, unread_count, needs_response, has_inbound, last_message_at, "
-        f"created_at) SELECT {c + 1} + n, {org('k')}, {line}, {ld + 1} + n, "
+        f"created_at, first_inbound_at, first_response_at, first_responder_id, closed_at) "
+        f"SELECT {c + 1} + n, {org('k')}, {line}, {ld + 1} + n, "
         f"CASE WHEN n % 10 < 3 THEN 'open' ELSE 'closed' END, {assignee}, {sql.json('[]')}, "
         f"CASE WHEN n % 7 = 0 THEN 1 + n % 3 ELSE 0 END, {sql.boolean('n % 4 = 0')}, "
-        f"{sql.boolean('1 = 1')}, {sql.ts(when)}, {sql.ts(f'{when} - 86400')} {body}"
+        f"{sql.boolean('1 = 1')}, {sql.ts(when)}, {sql.ts(started)}, {sql.ts(started)}, "
+        f"CASE WHEN {answered} THEN {sql.ts(f'{started} + (n % 180) * 60')} END, "
+        f"{responder}, CASE WHEN n % 10 >= 3 THEN {sql.ts(when)} END {body}"
     )
     t = await _max_id(conn, "threads")
     with_, seq = sql.seq(conversations)

@@ -3,7 +3,8 @@ delivery per message and a thread per conversation), bulk-loaded with SQL
 (bench/dataset.py). Reported: load time and database size; RSS of `smsbridge run` once
 healthy and after 2,000 inbound webhooks to existing conversations; the time of the
 `/sms inbox` queries (bot.services.queries.inbox for each filter, inbox_counts, search by
-phone) and of a delivery-worker claim. Baseline: the same at 1/100 of the size, in the
+phone), of the report figures over the last week and year (bot.services.reports) and of a
+delivery-worker claim. Baseline: the same at 1/100 of the size, in the
 same run. PostgreSQL too when SMSBRIDGE_BENCH_POSTGRES_URL or
 SMSBRIDGE_TEST_POSTGRES_URL is set."""
 
@@ -15,8 +16,11 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select
 
 from bench.common import LINE, free_port, rss_kib, run_load, start_server, workdir
 from bench.dataset import Loaded, lead_phone_of, load
@@ -26,8 +30,9 @@ from bot.core import Core
 from bot.delivery.worker import Result, Worker
 from bot.services.directory import sync_directory
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
+from bot.services.reports import figures
 from storage.db import Database
-from storage.models import Delivery, Member
+from storage.models import Conversation, Delivery, Member, Organization
 from tests.pg import BENCH_URL, throwaway_database
 
 FULL = (100_000, 10)
@@ -72,6 +77,13 @@ async def query_times(db: Database, data: Loaded) -> dict[str, float]:
         out["inbox_counts"] = await median_ms(lambda: inbox_counts(s, data.organization_id, member))
         phone = lead_phone_of(10)
         out["search by phone"] = await median_ms(lambda: search(s, data.organization_id, phone))
+        org = await s.get(Organization, data.organization_id)
+        assert org is not None
+        end = await s.scalar(select(func.max(Conversation.created_at)))
+        assert end is not None
+        for label, days in (("report week", 7), ("report year", 365)):
+            since = end - timedelta(days=days)
+            out[label] = await median_ms(lambda since=since: figures(s, org, since, end), 5)
     worker = Worker(Core(db, Settings(database_url=db.url)), {"slack": _Idle(), "sms": _Idle()})
     out["worker claim"] = await median_ms(lambda: worker._claim(16))
     return out
