@@ -13,22 +13,18 @@ import io
 import math
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 __all__ = ["Figures", "Row", "as_csv", "as_json", "as_text", "compute", "percentile"]
 
 
-@dataclass(frozen=True)
-class Row:
-    """A conversation started in the period."""
-
-    created_at: datetime
-    line: str
-    first_inbound_at: datetime | None = None
-    first_response_at: datetime | None = None
-    responder: str | None = None
+# A conversation started in the period, as the database gives it (a plain tuple: reports
+# read 100,000 of them): its line, when the lead first texted (seconds since 1970, None if
+# they never did), minutes to the first reply by a member (None: not answered yet), and
+# who wrote that reply.
+Row = tuple[str, float | None, float | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -71,6 +67,9 @@ class Figures:
         return None if not asked else self.within_target / asked
 
 
+EPOCH_DAY = date(1970, 1, 1)
+
+
 def percentile(values: list[float], p: float) -> float | None:
     """Linear interpolation between the closest ranks (numpy's default); None if empty."""
     if not values:
@@ -79,10 +78,6 @@ def percentile(values: list[float], p: float) -> float | None:
     k = (len(ordered) - 1) * p / 100
     low, high = math.floor(k), math.ceil(k)
     return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def _minutes(start: datetime, end: datetime) -> float:
-    return (end - start).total_seconds() / 60
 
 
 def compute(
@@ -103,21 +98,27 @@ def compute(
     members: dict[str, list[float]] = defaultdict(list)
     lines: dict[str, list[float]] = defaultdict(list)
     line_counts: Counter[str] = Counter()
-    days: dict[date, list[float]] = defaultdict(list)
-    for row in rows:
-        line_counts[row.line] += 1
-        if row.first_inbound_at is None:
+    days: dict[int, list[float]] = defaultdict(list)
+    offsets: dict[int, float] = {}  # UTC offset per hour: zones change it on the hour
+    for line, first_text_at, minutes, responder in rows:
+        line_counts[line] += 1
+        if first_text_at is None:
             continue
-        hours[row.first_inbound_at.astimezone(zone).hour] += 1
-        if row.first_response_at is None:
+        hour = int(first_text_at // 3600)
+        offset = offsets.get(hour)
+        if offset is None:
+            at = datetime.fromtimestamp(hour * 3600, UTC).astimezone(zone)
+            offset = offsets[hour] = at.utcoffset().total_seconds()  # type: ignore[union-attr]
+        local = first_text_at + offset  # seconds since 1970 on the local wall clock
+        hours[int(local // 3600) % 24] += 1
+        if minutes is None:
             waiting += 1
             continue
-        minutes = _minutes(row.first_inbound_at, row.first_response_at)
         responses.append(minutes)
         within += bool(target_minutes) and minutes <= target_minutes
-        members[row.responder or "?"].append(minutes)
-        lines[row.line].append(minutes)
-        days[row.first_inbound_at.astimezone(zone).date()].append(minutes)
+        members[responder or "?"].append(minutes)
+        lines[line].append(minutes)
+        days[int(local // 86400)].append(minutes)
     return Figures(
         since=since,
         until=until,
@@ -139,7 +140,10 @@ def compute(
             Group(name, n, len(lines[name]), percentile(lines[name], 50))
             for name, n in sorted(line_counts.items())
         ],
-        by_day=[Day(d, len(v), percentile(v, 50)) for d, v in sorted(days.items())],
+        by_day=[
+            Day(EPOCH_DAY + timedelta(days=d), len(v), percentile(v, 50))
+            for d, v in sorted(days.items())
+        ],
     )
 
 

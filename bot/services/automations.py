@@ -9,9 +9,8 @@ update, so two processes applying SMS of the same lead never both answer."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
@@ -26,6 +25,7 @@ from bot.domain.automations import (
 )
 from bot.domain.hours import parse_business_hours
 from bot.services.access import Denied
+from bot.services.claim import claim
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
 from bot.types import InboundSms
@@ -107,7 +107,8 @@ async def answer_automatically(
         last_auto_at=lead.auto_texted_at,
     )
     which = automatic_text(rules, facts)
-    if which is None or not await _claim(portal.session, lead, now):
+    recent = or_(Lead.auto_texted_at.is_(None), Lead.auto_texted_at <= now - AWAY_WINDOW)
+    if which is None or not await claim(portal.session, Lead, lead.id, recent, auto_texted_at=now):
         return None
     text = rules.away_message if which is AutoText.AWAY else rules.ack_message
     try:
@@ -144,16 +145,3 @@ async def notify_assignee(portal: Portal) -> None:
         )
     if mention_assignee(assignee.notify, already_watching=watching):
         portal.notice(f"📨 New SMS from {portal.label} (assigned to you).", mention=assignee)
-
-
-async def _claim(session: AsyncSession, lead: Lead, now: datetime) -> bool:
-    claimed = await session.execute(
-        update(Lead)
-        .where(
-            Lead.id == lead.id,
-            or_(Lead.auto_texted_at.is_(None), Lead.auto_texted_at <= now - AWAY_WINDOW),
-        )
-        .values(auto_texted_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]

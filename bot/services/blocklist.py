@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import Core
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.services.access import Denied, check
+from bot.services.inbound import store_inbound
 from bot.services.portal import Portal, lead_of
-from storage.models import Conversation, Lead, Line, Media, Member, Message, ScreenedSms
+from storage.models import Conversation, Lead, Line, Media, Member, ScreenedSms
 
 
 @dataclass(frozen=True)
@@ -103,25 +104,9 @@ async def _release(core: Core, session: AsyncSession, lead: Lead) -> int:
         line = await session.get(Line, sms.line_id)
         assert line is not None
         portal, _ = await Portal.open(core, session, line, lead)
-        conversation = portal.conversation
-        conversation.status = "open"
-        conversation.unread_count += 1
-        conversation.needs_response = conversation.has_inbound = True
-        if conversation.first_inbound_at is None:
-            conversation.first_inbound_at = sms.received_at
-        await portal.add(
-            Message(
-                kind="sms",
-                direction="in",
-                body=sms.body,
-                status="received",
-                provider_sid=sms.provider_sid,
-                source="sms",
-                media=[
-                    Media(url=url, content_type="application/octet-stream") for url in sms.media
-                ],
-            )
-        )
+        portal.conversation.status = "open"
+        media = [Media(url=url, content_type="application/octet-stream") for url in sms.media]
+        await store_inbound(portal, sms.body, sms.provider_sid, media, sms.received_at)
         await session.delete(sms)
         await portal.refresh_header()
     return len(held)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.delivery import queue
 from bot.domain.automations import digest_week
 from bot.domain.reports import as_text
+from bot.services.claim import claim
 from bot.services.reports import figures
 from storage.models import Organization
 
@@ -35,7 +36,8 @@ async def send_digests(core: Core, now: datetime | None = None) -> int:
             week = digest_week(now, org.timezone)
             if not channels or week is None:
                 continue
-            if not await _claim(session, org, week):
+            unsent = or_(Organization.digest_week.is_(None), Organization.digest_week < week)
+            if not await claim(session, Organization, org.id, unsent, digest_week=week):
                 continue
             report = await figures(session, org, week - timedelta(days=7), week)
             from bot.services.chart import first_response_chart  # matplotlib: when needed
@@ -61,16 +63,3 @@ def post_report(
         now=now,
         payload={"channel": channel, "text": text, "png": chart_b64, "filename": "report.png"},
     )
-
-
-async def _claim(session: AsyncSession, org: Organization, week: datetime) -> bool:
-    claimed = await session.execute(
-        update(Organization)
-        .where(
-            Organization.id == org.id,
-            or_(Organization.digest_week.is_(None), Organization.digest_week < week),
-        )
-        .values(digest_week=week)
-        .execution_options(synchronize_session=False)
-    )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]

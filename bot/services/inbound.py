@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,22 +72,8 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     if conversation.status == "closed":
         conversation.status = "open"
         await portal.event("Reopened: the lead texted again", "reopened")
-    message = Message(
-        kind="sms",
-        direction="in",
-        body=sms.body,
-        status="received",
-        provider_sid=sms.provider_sid,
-        source="sms",
-        media=[Media(url=m.url, content_type=m.content_type) for m in sms.media],
-    )
-    # Set before add(): its flush then writes the conversation in one UPDATE.
-    conversation.unread_count += 1
-    conversation.needs_response = True
-    conversation.has_inbound = True
-    if conversation.first_inbound_at is None:
-        conversation.first_inbound_at = core.now()
-    await portal.add(message)
+    media = [Media(url=m.url, content_type=m.content_type) for m in sms.media]
+    message = await store_inbound(portal, sms.body, sms.provider_sid, media, core.now())
     if keyword is Keyword.OPT_OUT and not lead.opted_out:
         await opt_out_lead(core, session, lead, "the lead replied " + sms.body.strip()[:20])
     elif keyword is Keyword.OPT_IN and lead.opted_out:
@@ -101,6 +88,29 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     await portal.refresh_header()
     log.info("inbound sms %s from %s to line %s", sms.provider_sid, mask_phone(phone), line.id)
     return Outcome(True, "stored", conversation_id=conversation.id, message_id=message.id)
+
+
+async def store_inbound(
+    portal: Portal, body: str, sid: str, media: list[Media], received_at: datetime
+) -> Message:
+    """Store an SMS from the lead in its conversation: unread, waiting for a reply."""
+    conversation = portal.conversation
+    # Set before add(): its flush then writes the conversation in one UPDATE.
+    conversation.unread_count += 1
+    conversation.needs_response = True
+    conversation.has_inbound = True
+    if conversation.first_inbound_at is None:
+        conversation.first_inbound_at = received_at
+    message = Message(
+        kind="sms",
+        direction="in",
+        body=body,
+        status="received",
+        provider_sid=sid,
+        source="sms",
+        media=media,
+    )
+    return await portal.add(message)
 
 
 async def _auto_reply(core: Core, portal: Portal, text: str) -> None:

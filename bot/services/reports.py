@@ -9,13 +9,15 @@ import io
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.reports import Figures, Row, compute
+from bot.domain.reports import Figures, compute
 from storage.models import Conversation, Lead, Line, Member, Message, Organization
 
 PERIODS = {"today": None, "week": timedelta(days=7), "month": timedelta(days=30)}
@@ -42,17 +44,28 @@ def period(word: str, now: datetime, timezone: str) -> tuple[datetime, datetime]
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC), now
 
 
+def _epoch(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """Seconds since 1970 of a timestamp column, computed by the database: numbers come
+    back, not timestamps to parse (that parsing was most of a report's time)."""
+    if dialect == "sqlite":
+        # To whole seconds: julianday's float carries ~1 ms of noise.
+        return func.round((func.julianday(column) - 2440587.5) * 86400.0)
+    return cast(func.extract("epoch", column), Float)  # numeric (Decimal) otherwise
+
+
 async def figures(
     session: AsyncSession, org: Organization, since: datetime, until: datetime
 ) -> Figures:
+    """One range scan of ix_conversations_created (conversations started in the period)
+    and one of ix_conversations_closed (closed in it); durations come out of SQL."""
+    conn = await session.connection()  # Core rows: no ORM objects for 100,000 rows
+    epoch = partial(_epoch, dialect=conn.dialect.name)
     responder = aliased(Member)
-    started = await session.execute(
+    started = await conn.execute(
         select(
-            Conversation.created_at,
-            Line.label,
-            Line.phone,
-            Conversation.first_inbound_at,
-            Conversation.first_response_at,
+            func.coalesce(func.nullif(Line.label, ""), Line.phone),
+            epoch(Conversation.first_inbound_at),
+            (epoch(Conversation.first_response_at) - epoch(Conversation.first_inbound_at)) / 60,
             responder.name,
         )
         .join(Line, Line.id == Conversation.line_id)
@@ -63,22 +76,18 @@ async def figures(
             Conversation.created_at < until,
         )
     )
-    rows = [
-        Row(created, label or phone, inbound, response, name)
-        for created, label, phone, inbound, response, name in started.all()
-    ]
-    closed = await session.execute(
-        select(Conversation.created_at, Conversation.closed_at).where(
+    rows = started.all()
+    closed = await conn.execute(
+        select((epoch(Conversation.closed_at) - epoch(Conversation.created_at)) / 60).where(
             Conversation.organization_id == org.id,
             Conversation.closed_at >= since,
             Conversation.closed_at < until,
         )
     )
-    close_minutes = [(end - start).total_seconds() / 60 for start, end in closed.all()]
     target = int((org.automations or {}).get("response_target_minutes", 0))
     return compute(
-        rows,
-        close_minutes,
+        rows,  # type: ignore[arg-type]
+        [float(m) for m in closed.scalars()],
         since=since,
         until=until,
         timezone=org.timezone,

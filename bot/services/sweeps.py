@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.services.automations import rules_of
+from bot.services.claim import claim
 from bot.services.portal import Portal
 from storage.models import Conversation, Lead, Member, Organization
 
@@ -61,13 +62,11 @@ async def _auto_close(
     )
     closed = 0
     for conversation in stale:
-        claimed = await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation.id, Conversation.status == "open")
-            .values(status="closed", closed_at=now, needs_response=False)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        still_open = Conversation.status == "open"
+        if not await claim(
+            session, Conversation, conversation.id, still_open,
+            status="closed", closed_at=now, needs_response=False,
+        ):  # fmt: skip
             continue
         await session.refresh(conversation)
         portal = Portal(core, session, conversation)
@@ -111,13 +110,7 @@ async def _escalate(
     )
     escalated = 0
     for conversation in waiting:
-        claimed = await session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation.id, NOT_ESCALATED)
-            .values(escalated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await claim(session, Conversation, conversation.id, NOT_ESCALATED, escalated_at=now):
             continue
         portal = Portal(core, session, conversation)
         who = conversation.assignee

@@ -10,6 +10,7 @@ import copy
 import csv
 import io
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,23 +54,44 @@ async def scripted_week(sx: SlackEnv, start: datetime) -> None:
     sx.app.core.clock = lambda: now[0]
     await sx.sms_in("Do you fix gutters?")
     first = await sx.header()
+    await wait_for(lambda: sx.thread(first))  # the thread is known: replies in it count
     now[0] += timedelta(minutes=10)
     await sx.reply("U0SAM", "Yes we do!", first)
+    await wait_for(lambda: len(sx.twilio.messages) == 1)  # handled before time moves on
     now[0] += timedelta(minutes=50)
     await sx.sms_in("Need a quote", from_=OTHER)
     second = await sx.header(1)
+    await wait_for(lambda: sx.thread(second))
     now[0] += timedelta(minutes=30)
     await sx.reply("U0DANA", "Sure, what's the address?", second)
+    await wait_for(lambda: len(sx.twilio.messages) == 2)
     now[0] = start + timedelta(hours=2)
     assert "closed" in (await sx.command(f"close {LEAD}", "U0DANA")).lower()
     await wait_for(lambda: len(sx.twilio.messages) == 2)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'smsbridge.db'}"
+        return
+    if not TEST_URL:
+        pytest.skip("SMSBRIDGE_TEST_POSTGRES_URL is not set")
+    async with throwaway_database(TEST_URL, "smsbridge_report") as url:
+        yield url
+
+
 async def test_report_figures_equal_those_computed_by_hand(
-    tmp_path: Path, twilio: TwilioStandIn, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+    tmp_path: Path,
+    twilio: TwilioStandIn,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: Any,
+    database_url: str,
 ) -> None:
     start = datetime.now(UTC) - timedelta(days=2)
-    async with SlackEnv.start(tmp_path, twilio, directory=directory()) as sx:
+    async with SlackEnv.start(
+        tmp_path, twilio, directory=directory(), database_url=database_url
+    ) as sx:
         await scripted_week(sx, start)
         async with sx.app.db.session() as s:
             acme = await s.scalar(select(Organization).where(Organization.key == "acme"))

@@ -15,18 +15,16 @@ T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 08:00 in Chicago
 
 
 def row(hours: float, answer_minutes: float | None, who: str | None = None, line: str = "Sales"):
-    start = T0 + timedelta(hours=hours)
-    answered = None if answer_minutes is None else start + timedelta(minutes=answer_minutes)
-    return Row(start, line, start, answered, who)
+    return (line, (T0 + timedelta(hours=hours)).timestamp(), answer_minutes, who)
 
 
-ROWS = [
+ROWS: list[Row] = [
     row(0, 10, "Dana"),
     row(1, 30, "Sam"),
     row(1.5, 50, "Dana"),
     row(26, 90, "Sam", line="Support"),
     row(27, None),  # still waiting
-    Row(T0 + timedelta(hours=3), "Sales"),  # outbound only: the lead never texted
+    ("Sales", None, None, None),  # outbound only: the lead never texted
 ]
 
 
