@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -395,7 +395,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 f"{where}.message_retention_days must be a whole number of days ≥ 1, got {keep!r}"
             )
         region, zone_mode, smart = _lead_settings(raw, where)
-        automations = _automations(raw, where, tz)
+        automations = _automations(raw, where, tz, platforms)
         organizations.append(
             OrganizationConfig(
                 key=key,
@@ -525,7 +525,9 @@ AUTOMATION_KEYS = (
 )
 
 
-def _automations(raw: dict[str, Any], where: str, tz: str) -> dict[str, Any]:
+def _automations(
+    raw: dict[str, Any], where: str, tz: str, platforms: Iterable[str]
+) -> dict[str, Any]:
     """The organization's automations table and report settings, checked key by key."""
     table = raw.get("automations", {})
     if not isinstance(table, dict):
@@ -583,6 +585,12 @@ def _automations(raw: dict[str, Any], where: str, tz: str) -> dict[str, Any]:
         raise ConfigError(
             f"{where}.reports_channel must name a channel per chat platform: "
             '{ slack = "C0REPORTS", discord = "1200000000000000009" }'
+        )
+    unknown = sorted(set(channels) - set(platforms))
+    if unknown:
+        raise ConfigError(
+            f"{where}.reports_channel.{unknown[0]}: not a chat platform; expected one of "
+            f"{', '.join(sorted(platforms))}"
         )
     out["reports_channel"] = dict(channels)
     return out

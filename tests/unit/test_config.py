@@ -180,6 +180,7 @@ def test_automations_and_report_settings_are_read() -> None:
         ({"automations": {"auto_close_after_days": -1}}, "auto_close_after_days"),
         ({"block_keywords": "crypto"}, "block_keywords"),
         ({"reports_channel": "C0REPORTS"}, "reports_channel"),
+        ({"reports_channel": {"slak": "C0REPORTS"}}, "reports_channel.slak: not a chat platform"),
         ({"response_target_minutes": "1h"}, "response_target_minutes"),
     ],
 )
