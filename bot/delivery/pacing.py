@@ -22,9 +22,11 @@ class Pacer:
         return 0.0 if tokens >= 0 else -tokens / self.rate
 
     async def wait(self, key: str, cost: float = 1.0) -> None:
+        """Wait until `cost` tokens are ours. A cost above the burst is taken whole (a
+        10-segment SMS is ten sends to the carrier): the bucket goes below zero."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            wait = self.delay(key, min(cost, self.burst))
+            wait = self.delay(key, cost)
             if wait > 0:
                 await asyncio.sleep(wait)
 

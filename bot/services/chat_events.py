@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.notes import classify_thread_text, split_note
-from bot.services.access import Denied, conversation_for_thread, first_time, member_for
+from bot.services.access import Denied, check, conversation_for_thread, first_time, member_for
 from bot.services.portal import Portal
 from bot.services.replies import (
     ReplyOptions,
@@ -62,6 +62,25 @@ async def thread_message(core: Core, reply: ChatReply) -> Outcome | None:
             )
         except Denied as exc:
             return Outcome.refused(str(exc), conversation_id=conversation.id)
+
+    return await core.run(work)
+
+
+async def may_share_files(core: Core, actor: Actor, where: ChatRef) -> Outcome | None:
+    """Asked before a bridge fetches the files of a thread message: None when the thread
+    mirrors no conversation (not ours), a refusal when the author may not write in it
+    (nothing is fetched for a stranger), ok otherwise."""
+
+    async def work(session: AsyncSession) -> Outcome | None:
+        conversation = await conversation_for_thread(session, where)
+        if conversation is None:
+            return None
+        try:
+            member = await member_for(session, conversation.organization_id, actor)
+            check(member, "note", conversation)
+        except Denied as exc:
+            return Outcome.refused(f"{exc} Nothing was sent.", conversation_id=conversation.id)
+        return Outcome(True, "", conversation_id=conversation.id)
 
     return await core.run(work)
 

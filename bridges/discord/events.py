@@ -67,6 +67,14 @@ class ThreadEvents:
         if where is None or where.thread_id is None:
             return
         async with self._lock(where.thread_id):
+            if message.attachments:
+                # Nothing is downloaded for a stranger or outside our threads.
+                allowed = await chat_events.may_share_files(
+                    self.core, actor_for(message.author), where
+                )
+                if allowed is None or not allowed.ok:
+                    await self._mark(message, allowed)
+                    return
             try:
                 files = await _files(message)
             except discord.HTTPException as exc:

@@ -25,8 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import ConfigError, Settings
 from bot.connections import unwatch_connection, watch_connection
 from bot.core import Core
-from bot.services.access import conversation_for_thread, first_time
-from bot.types import ChatRef
+from bot.services.access import first_time
 from bridges.slack import actions, listeners, render
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
@@ -190,11 +189,6 @@ class SlackPlugin:
             except SlackApiError:
                 self._names[user_id] = ""
         return render.from_slack(text, self._names)
-
-    async def mirrored(self, where: ChatRef) -> bool:
-        """Whether a thread mirrors a conversation."""
-        async with self.core.db.session() as session:
-            return await conversation_for_thread(session, where) is not None
 
     async def ephemeral(
         self,

@@ -170,8 +170,12 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
     where = ChatRef("slack", channel, thread_ts, ts, event.get("team"))
     files: tuple[OutboundFile, ...] = ()
     if event.get("files"):
-        # Fetch files only for our threads: other threads in the channel are not ours.
-        if not await plugin.mirrored(where):
+        # Fetch files only for our threads, and only for someone who may write there.
+        allowed = await chat_events.may_share_files(plugin.core, Actor("slack", user), where)
+        if allowed is None:
+            return
+        if not allowed.ok:
+            await plugin.ephemeral(channel, user, allowed.text, thread_ts=thread_ts)
             return
         try:
             files = await plugin.files.download(event["files"])
