@@ -19,6 +19,7 @@ from bot.core import Core
 from bot.delivery.chat import ChatMirror
 from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Handler, Worker
+from bot.facade import Facade
 from bot.ops.logs import ACCESS, AccessLog
 from bot.ops.readiness import readiness_routes
 from bot.ops.retention import DailyPrune, message_retention
@@ -102,7 +103,8 @@ class SmsBridge:
 
             if self.gateway is None:
                 self.gateway = sms_gateway(settings.twilio)
-            routes += TwilioWebhooks(core, self.intake, settings.twilio.auth_token).routes()
+            facade = Facade(core, self.intake)
+            routes += TwilioWebhooks(facade, settings.twilio.auth_token).routes()
 
         for name in sorted(enabled):
             plugin = importlib.import_module(CHAT_PLUGINS[name]).create(core, settings)

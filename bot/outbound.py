@@ -16,24 +16,12 @@ from bot.core import Core
 from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Worker
 from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.results import Done, Queued, Refused
 from bot.services.access import Denied
 from bot.services.conversations import start_conversation
 from bot.services.directory import sync_directory
-from bot.types import Outcome
 from storage.db import Database
 from storage.models import Line, Message
-
-FINAL = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "read",
-    "failed",
-    "undelivered",
-    "canceled",
-    "unknown",
-)
 
 
 async def send_from_line(
@@ -44,7 +32,7 @@ async def send_from_line(
     *,
     wait: bool = True,
     timeout: float = 60.0,
-) -> tuple[Outcome, str | None]:
+) -> tuple[Queued | Done | Refused, str | None]:
     """Returns the outcome and, when waited for, the message's status."""
     db = Database(settings.database_url, pooler=settings.database_pooler)
     try:
@@ -54,26 +42,24 @@ async def send_from_line(
         try:
             line_e164 = normalize_phone(line_phone)
         except InvalidPhone as exc:
-            return Outcome.refused(f"--from: {exc}"), None
+            return Refused(f"--from: {exc}"), None
 
-        async def work(session: AsyncSession) -> Outcome:
+        async def work(session: AsyncSession) -> Queued | Done | Refused:
             line = await session.scalar(select(Line).where(Line.phone == line_e164))
             if line is None:
-                return Outcome.refused(
-                    f"{line_e164} is not a configured line (see smsbridge check)"
-                )
+                return Refused(f"{line_e164} is not a configured line (see smsbridge check)")
             try:
                 return await start_conversation(
                     core, session, line, phone, text, author=None, source="cli"
                 )
             except Denied as exc:
-                return Outcome.refused(str(exc))
+                return Refused(str(exc))
 
         outcome = await core.run(work)
-        if not outcome.ok or not wait or outcome.data.get("held"):
+        if not isinstance(outcome, Queued) or not wait or outcome.held:
             return outcome, None
         if settings.twilio is None:
-            return Outcome.refused(
+            return Refused(
                 "Twilio is off (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN unset): "
                 "the SMS is queued for a running server"
             ), "pending"
@@ -87,7 +73,8 @@ async def send_from_line(
         status = "pending"
         try:
             async with asyncio.timeout(timeout):
-                while status not in FINAL:
+                # Past "pending" the send has an outcome: Twilio took it, or it went no further.
+                while status == "pending":
                     await asyncio.sleep(0.1)
                     async with db.session() as session:
                         status = (

@@ -43,9 +43,6 @@ class Actor:
     display_name: str | None = None
 
 
-CLI_ACTOR = Actor("cli", "cli", "command line")
-
-
 @dataclass(frozen=True)
 class ChatRef:
     """A place in chat: a channel, optionally a thread in it and a post in that."""
@@ -73,22 +70,6 @@ class ChatReply:
     text: str
     event_key: str
     files: tuple[OutboundFile, ...] = ()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a service did, in words a member can read. `ok=False` means refused;
-    nothing was changed or sent."""
-
-    ok: bool
-    text: str
-    conversation_id: int | None = None
-    message_id: int | None = None
-    data: dict[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def refused(cls, text: str, **kw: object) -> Outcome:
-        return cls(False, text, **kw)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from bot.app import Options, SmsBridge
 from bot.config import Directory, Settings, TwilioSettings, parse_directory
 from bot.core import Core
+from bot.results import Queued
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
-from bot.types import Outcome
 from storage.models import Conversation, Lead
 from tests.standins.twilio import TwilioStandIn
 
@@ -110,14 +110,12 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-async def queue_reply(
-    core: Core, text: str, *, phone: str | None = None, **options: Any
-) -> Outcome:
+async def queue_reply(core: Core, text: str, *, phone: str | None = None, **options: Any) -> Queued:
     """An outbound SMS queued through the service every reply goes through, with no
     author (as `smsbridge send` and campaigns do), in the conversation of the lead with
     `phone` (default: the only one)."""
 
-    async def work(session: Any) -> Outcome:
+    async def work(session: Any) -> Queued:
         query = select(Conversation)
         if phone is not None:
             query = query.join(Lead).where(Lead.phone == phone)

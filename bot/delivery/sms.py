@@ -90,21 +90,17 @@ class SmsSender:
             message = await session.get(Message, message_id)
             assert message is not None
             message.provider_sid = sid
-            if message.status == "pending":
-                message.status = status or "queued"
-            portal = await Portal.load(self.core, session, message.conversation_id)
-            assert portal is not None
-            now = self.core.now()
+            portal = await Portal.of(self.core, session, message)
+            status_now = (status or "queued") if message.status == "pending" else message.status
             if payload.get("mirror_after_send"):
                 # A conversation started outbound appears in chat once Twilio accepted it.
+                message.status = status_now
                 await queue.mirror_message(
-                    session, portal.platforms, portal.conversation, message, now=now
+                    session, portal.platforms, portal.conversation, message, now=self.core.now()
                 )
                 await portal.refresh_header()
             else:
-                await queue.show_status(
-                    session, portal.platforms, portal.conversation, message, now=now
-                )
+                await portal.mark(message, status_now)
 
         return finish
 
@@ -112,14 +108,8 @@ class SmsSender:
         async def finish(session: AsyncSession) -> None:
             message = await session.get(Message, message_id)
             assert message is not None
-            message.status = "failed"
-            message.error_code = exc.code
-            message.error_message = str(exc)
-            portal = await Portal.load(self.core, session, message.conversation_id)
-            assert portal is not None
-            await queue.show_status(
-                session, portal.platforms, portal.conversation, message, now=self.core.now()
-            )
+            portal = await Portal.of(self.core, session, message)
+            await portal.mark(message, "failed", error_code=exc.code, error_message=str(exc))
             if exc.code == OPTED_OUT_CODE:
                 await opt_out_lead(
                     self.core, session, portal.lead, "the carrier reports an opt-out"
@@ -142,12 +132,8 @@ class SmsSender:
         message = await session.get(Message, message_id) if message_id else None
         if message is None or message.status != "pending":
             return
-        message.status = "unknown"
-        portal = await Portal.load(self.core, session, message.conversation_id)
-        assert portal is not None
-        await queue.show_status(
-            session, portal.platforms, portal.conversation, message, now=self.core.now()
-        )
+        portal = await Portal.of(self.core, session, message)
+        await portal.mark(message, "unknown")
         portal.notice(
             f"❓ Not sure the SMS to {portal.label} went out (the connection broke while "
             "sending). It was not repeated automatically: check with the lead, or press Retry.",
@@ -160,13 +146,8 @@ class SmsSender:
         async def finish(session: AsyncSession) -> None:
             message = await session.get(Message, message_id)
             assert message is not None
-            message.status = "canceled"
-            message.error_message = "not sent: the lead opted out"
-            portal = await Portal.load(self.core, session, message.conversation_id)
-            assert portal is not None
-            await queue.show_status(
-                session, portal.platforms, portal.conversation, message, now=self.core.now()
-            )
+            portal = await Portal.of(self.core, session, message)
+            await portal.mark(message, "canceled", error_message="not sent: the lead opted out")
 
         return finish
 
@@ -181,13 +162,8 @@ class SmsSender:
         message = await session.get(Message, delivery.message_id) if delivery.message_id else None
         if message is None or message.status not in ("pending",):
             return
-        message.status = "failed"
-        message.error_message = reason
-        portal = await Portal.load(self.core, session, message.conversation_id)
-        assert portal is not None
-        await queue.show_status(
-            session, portal.platforms, portal.conversation, message, now=self.core.now()
-        )
+        portal = await Portal.of(self.core, session, message)
+        await portal.mark(message, "failed", error_message=reason)
         portal.notice(
             f"⚠️ SMS to {portal.label} failed after several tries: {reason}.",
             message_id=message.id,

@@ -1,10 +1,11 @@
-"""`/sms …` commands and buttons, shared by every chat bridge.
+"""`/sms …` commands and buttons, shared by every chat bridge (through bot/facade.py).
 
-A bridge parses its payload into (Actor, ChatRef, Command) and shows the returned Outcome
-to the member (ephemeral). In a mirrored thread a command acts on that conversation;
-in a channel it acts on the phone number it is given."""
+In a mirrored thread a command acts on that conversation; in a channel it acts on the
+phone number it is given."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import Core
 from bot.domain.commands import HELP_TEXT, Command, CommandError
 from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.results import Done, Listed, Queued, Refused, Result
 from bot.services import conversations as conv_ops
 from bot.services import queries
 from bot.services.access import (
@@ -23,8 +25,8 @@ from bot.services.access import (
 )
 from bot.services.drafts import snippet_draft
 from bot.services.portal import Portal
-from bot.services.replies import add_note, cancel_send, retry_unknown
-from bot.types import Actor, ChatRef, Outcome
+from bot.services.replies import add_note, retry_unknown
+from bot.types import Actor, ChatRef
 from storage.models import Conversation, Lead, Line, Member, Message, Organization, Snippet
 
 NEEDS_CONVERSATION = {
@@ -41,30 +43,35 @@ NEEDS_CONVERSATION = {
 }
 
 
-async def execute(core: Core, actor: Actor, where: ChatRef, command: Command) -> Outcome:
+@dataclass(frozen=True)
+class DraftAsked:
+    """`/sms draft`: the member may ask for one here; the façade asks the AI next."""
+
+    conversation_id: int
+    instructions: str
+
+
+async def execute(
+    core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
+) -> Result | DraftAsked:
     if command.name == "help":
-        return Outcome(True, HELP_TEXT)
-
-    async def work(session: AsyncSession) -> Outcome:
-        try:
-            return await _execute(core, session, actor, where, command)
-        except (Denied, CommandError) as exc:
-            return Outcome.refused(str(exc))
-
-    outcome = await core.run(work)
-    return outcome
+        return Done(HELP_TEXT)
+    try:
+        return await _execute(core, session, actor, where, command)
+    except (Denied, CommandError) as exc:
+        return Refused(str(exc))
 
 
 async def _execute(
     core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
-) -> Outcome:
+) -> Result | DraftAsked:
     conversation = await conversation_for_thread(session, where)
     if conversation is not None:
         org_id = conversation.organization_id
     else:
         org_id = await organization_for_channel(session, where)
     if org_id is None:
-        return Outcome.refused(
+        return Refused(
             "This channel is not connected to an SMS line. Use `/sms` in a channel that a "
             "line routes to, or in one of its conversation threads."
         )
@@ -74,7 +81,7 @@ async def _execute(
     if name in NEEDS_CONVERSATION and conversation is None:
         conversation = await _conversation_by_phone(session, where, org_id, args.get("phone"))
         if conversation is None:
-            return Outcome.refused(
+            return Refused(
                 f"`/sms {name}` acts on a conversation: use it inside the conversation's "
                 f"thread, or give a phone number: `/sms {name} +15551234567`."
             )
@@ -99,28 +106,23 @@ async def _execute(
         if name == "tag":
             return await conv_ops.tag(core, portal, member, args["action"], args.get("tag", ""))
         if name == "cancel":
-            return await _cancel_latest(core, portal, member)
+            return await _cancel_latest(portal, member)
         if name == "draft":
-            return Outcome(
-                True,
-                "draft",
-                conversation_id=portal.conversation.id,
-                data={"draft_request": args.get("instructions", "")},
-            )
+            return DraftAsked(portal.conversation.id, args.get("instructions", ""))
 
     if name == "new":
         return await _new(core, session, where, member, args["phone"], args.get("text", ""))
     if name == "search":
         items = await queries.search(session, org_id, args["query"])
         text = f"{len(items)} conversation(s) match {args['query']!r}."
-        return Outcome(True, text, data={"items": items, "total": len(items)})
+        return Listed(text, tuple(items), len(items))
     if name == "inbox":
         total, items = await queries.inbox(session, org_id, args["filter"], member)
         text = f"{total} {args['filter']} conversation(s)."
-        return Outcome(True, text, data={"items": items, "total": total, "filter": args["filter"]})
+        return Listed(text, tuple(items), total)
     if name == "snippet":
         return await _snippet(session, org_id, member, args, conversation, where)
-    return Outcome.refused(f"`/sms {name}` is not something smsbridge knows. Try `/sms help`.")
+    return Refused(f"`/sms {name}` is not something smsbridge knows. Try `/sms help`.")
 
 
 async def _conversation_by_phone(
@@ -147,7 +149,7 @@ async def _conversation_by_phone(
     )
 
 
-async def _cancel_latest(core: Core, portal: Portal, member: Member) -> Outcome:
+async def _cancel_latest(portal: Portal, member: Member) -> Result:
     message = await portal.session.scalar(
         select(Message)
         .where(
@@ -160,18 +162,18 @@ async def _cancel_latest(core: Core, portal: Portal, member: Member) -> Outcome:
         .limit(1)
     )
     if message is None:
-        return Outcome.refused("No SMS is waiting to go out in this conversation.")
+        return Refused("No SMS is waiting to go out in this conversation.")
     if member.role != "admin" and message.author_id not in (None, member.id):
-        return Outcome.refused("Only its author or an admin can cancel that SMS.")
-    return await cancel_send(core, portal, message, f"canceled by {member.name}")
+        return Refused("Only its author or an admin can cancel that SMS.")
+    return await portal.cancel(message, f"canceled by {member.name}")
 
 
 async def _new(
     core: Core, session: AsyncSession, where: ChatRef, member: Member, phone: str, text: str
-) -> Outcome:
+) -> Result:
     routes = await routes_for_channel(session, where)
     if not routes:
-        return Outcome.refused("This channel is not connected to an SMS line.")
+        return Refused("This channel is not connected to an SMS line.")
     line = await session.get(Line, routes[0].line_id)
     assert line is not None
     return await conv_ops.start_conversation(
@@ -186,7 +188,7 @@ async def _snippet(
     args: dict[str, str],
     conversation: Conversation | None,
     where: ChatRef,
-) -> Outcome:
+) -> Result:
     action, name = args["action"], args.get("name", "")
     if action == "list":
         rows = list(
@@ -195,8 +197,8 @@ async def _snippet(
             )
         )
         if not rows:
-            return Outcome(True, "No snippets yet. Add one: `/sms snippet add hours We open at 8.`")
-        return Outcome(True, "\n".join(f"• `{s.name}`: {s.text}" for s in rows))
+            return Done("No snippets yet. Add one: `/sms snippet add hours We open at 8.`")
+        return Done("\n".join(f"• `{s.name}`: {s.text}" for s in rows))
     snippet = await session.scalar(
         select(Snippet).where(Snippet.organization_id == org_id, Snippet.name == name)
     )
@@ -207,38 +209,33 @@ async def _snippet(
             session.add(Snippet(organization_id=org_id, name=name, text=args["text"]))
         else:
             snippet.text = args["text"]
-        return Outcome(True, f"Snippet `{name}` saved.")
+        return Done(f"Snippet `{name}` saved.")
     if snippet is None:
-        return Outcome.refused(f"No snippet called `{name}`. See `/sms snippet list`.")
+        return Refused(f"No snippet called `{name}`. See `/sms snippet list`.")
     if action == "remove":
         if member.role == "limited":
             raise Denied("Your role (limited) may not change snippets.")
         await session.delete(snippet)
-        return Outcome(True, f"Snippet `{name}` removed.")
+        return Done(f"Snippet `{name}` removed.")
     # Shown like a draft: the member sends, edits or discards it (drafts.send_draft).
     return await snippet_draft(session, org_id, conversation, member, where, name, snippet.text)
 
 
-async def retry(core: Core, actor: Actor, message_id: int) -> Outcome:
+async def retry(core: Core, session: AsyncSession, actor: Actor, message_id: int) -> Result:
     """The Retry button under a failed or unknown-outcome SMS: queue it again, once."""
-
-    async def work(session: AsyncSession) -> Outcome:
-        message = await session.get(Message, message_id)
-        if message is None:
-            return Outcome.refused("That message no longer exists.")
-        if (message.error_message or "").startswith("retried by"):
-            return Outcome.refused(f"Already {message.error_message}.")
-        portal = await Portal.load(core, session, message.conversation_id)
-        assert portal is not None
-        try:
-            member = await member_for(session, portal.conversation.organization_id, actor)
-            outcome = await retry_unknown(core, portal, member, message)
-        except Denied as exc:
-            return Outcome.refused(str(exc))
-        if outcome.ok:
-            # The old copy is settled: a second click must not send a third time.
-            message.status = "failed" if message.status == "unknown" else message.status
-            message.error_message = f"retried by {member.name}"
-        return outcome
-
-    return await core.run(work)
+    message = await session.get(Message, message_id)
+    if message is None:
+        return Refused("That message no longer exists.")
+    if (message.error_message or "").startswith("retried by"):
+        return Refused(f"Already {message.error_message}.")
+    try:
+        portal = await Portal.of(core, session, message)
+        member = await member_for(session, portal.conversation.organization_id, actor)
+        result = await retry_unknown(core, portal, member, message)
+    except Denied as exc:
+        return Refused(str(exc))
+    if isinstance(result, Queued):
+        # The old copy is settled: a second click must not send a third time.
+        message.status = "failed" if message.status == "unknown" else message.status
+        message.error_message = f"retried by {member.name}"
+    return result

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.results import Done, Queued
 from bot.services.access import Denied, check
 from bot.services.inbound import opt_out_lead
 from bot.services.portal import Portal, lead_of
 from bot.services.replies import ReplyOptions, queue_sms
-from bot.types import OutboundFile, Outcome
+from bot.types import OutboundFile
 from storage.models import Line, Member, MemberIdentity
 
 MENTION = re.compile(r"^<?@?!?([A-Za-z0-9_.\-]+)(?:\|[^>]*)?>?$")
@@ -41,14 +42,14 @@ async def find_member(session: AsyncSession, organization_id: int, ref: str) -> 
     return member
 
 
-async def assign(core: Core, portal: Portal, actor: Member, target: Member | None) -> Outcome:
+async def assign(core: Core, portal: Portal, actor: Member, target: Member | None) -> Done:
     check(actor, "assign", None)
     conv = portal.conversation
     if target is not None and target.organization_id != conv.organization_id:
         raise Denied("That person is not on this team.")
     if conv.assignee_id == (target.id if target else None):
         who = target.name if target else "nobody"
-        return Outcome(True, f"Already assigned to {who}.", conversation_id=conv.id)
+        return Done(f"Already assigned to {who}.", conversation_id=conv.id)
     conv.assignee_id = target.id if target else None
     conv.assignee = target
     if target:
@@ -60,14 +61,14 @@ async def assign(core: Core, portal: Portal, actor: Member, target: Member | Non
     portal.mark_read()
     await portal.refresh_header()
     text = f"Assigned to {target.name}." if target else "Unassigned."
-    return Outcome(True, text, conversation_id=conv.id)
+    return Done(text, conversation_id=conv.id)
 
 
-async def set_status(core: Core, portal: Portal, actor: Member, status: str) -> Outcome:
+async def set_status(core: Core, portal: Portal, actor: Member, status: str) -> Done:
     check(actor, "close", portal.conversation)
     conv = portal.conversation
     if conv.status == status:
-        return Outcome(True, f"Already {status}.", conversation_id=conv.id)
+        return Done(f"Already {status}.", conversation_id=conv.id)
     conv.status = status
     if status == "closed":
         conv.needs_response = False
@@ -77,42 +78,39 @@ async def set_status(core: Core, portal: Portal, actor: Member, status: str) -> 
         await portal.event(f"{actor.name} reopened this conversation", "reopened", actor)
     portal.mark_read()
     await portal.refresh_header()
-    return Outcome(True, f"Conversation {status}.", conversation_id=conv.id)
+    return Done(f"Conversation {status}.", conversation_id=conv.id)
 
 
-async def opt_out(core: Core, portal: Portal, actor: Member) -> Outcome:
+async def opt_out(core: Core, portal: Portal, actor: Member) -> Done:
     check(actor, "optout", portal.conversation)
     if portal.lead.opted_out:
-        return Outcome(True, f"{portal.label} is already opted out.")
+        return Done(f"{portal.label} is already opted out.")
     await opt_out_lead(core, portal.session, portal.lead, f"{actor.name} opted this lead out")
-    return Outcome(
-        True,
+    return Done(
         f"{portal.label} is opted out; nothing will be sent to them.",
         conversation_id=portal.conversation.id,
     )
 
 
-async def opt_in(core: Core, portal: Portal, actor: Member) -> Outcome:
+async def opt_in(core: Core, portal: Portal, actor: Member) -> Done:
     check(actor, "optin", portal.conversation)
     lead = portal.lead
     if not lead.opted_out:
-        return Outcome(True, f"{portal.label} is not opted out.")
+        return Done(f"{portal.label} is not opted out.")
     lead.opted_out = False
     lead.opted_out_at = None
     await portal.event(
         f"{actor.name} opted this lead back in (only with the lead's consent)", "opted_in", actor
     )
     await portal.refresh_header()
-    return Outcome(
-        True, f"{portal.label} is opted back in.", conversation_id=portal.conversation.id
-    )
+    return Done(f"{portal.label} is opted back in.", conversation_id=portal.conversation.id)
 
 
-async def tag(core: Core, portal: Portal, actor: Member, action: str, name: str) -> Outcome:
+async def tag(core: Core, portal: Portal, actor: Member, action: str, name: str) -> Done:
     conv = portal.conversation
     tags = list(conv.tags or [])
     if action == "list":
-        return Outcome(True, "Tags: " + (", ".join(tags) or "none"), conversation_id=conv.id)
+        return Done("Tags: " + (", ".join(tags) or "none"), conversation_id=conv.id)
     check(actor, "tag", conv)
     if action == "add" and name not in tags:
         tags.append(name)
@@ -121,10 +119,10 @@ async def tag(core: Core, portal: Portal, actor: Member, action: str, name: str)
         tags.remove(name)
         await portal.event(f"{actor.name} removed the tag {name}", "untagged", actor)
     else:
-        return Outcome(True, "Tags unchanged: " + (", ".join(tags) or "none"))
+        return Done("Tags unchanged: " + (", ".join(tags) or "none"))
     conv.tags = tags
     await portal.refresh_header()
-    return Outcome(True, "Tags: " + (", ".join(tags) or "none"), conversation_id=conv.id)
+    return Done("Tags: " + (", ".join(tags) or "none"), conversation_id=conv.id)
 
 
 async def start_conversation(
@@ -137,7 +135,7 @@ async def start_conversation(
     author: Member | None,
     source: str,
     files: tuple[OutboundFile, ...] = (),
-) -> Outcome:
+) -> Queued | Done:
     """`/sms new` and `smsbridge send`: the conversation shows in chat once Twilio accepts
     the first SMS."""
     if author is not None:
@@ -151,8 +149,7 @@ async def start_conversation(
     if not text.strip() and not files:
         if created:
             raise Denied("Write the first message too: `/sms new +15551234567 Hi, it's Dana`.")
-        return Outcome(
-            True,
+        return Done(
             f"{portal.label} already has a conversation.",
             conversation_id=portal.conversation.id,
         )

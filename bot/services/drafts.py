@@ -31,6 +31,7 @@ from bot.domain.prompt import (
 from bot.domain.segments import segment_info
 from bot.metrics import AI_DRAFTS
 from bot.ports import Completion, Rejected, RetryLater
+from bot.results import Drafted, Queued, Refused
 from bot.services.access import (
     Denied,
     check,
@@ -40,7 +41,7 @@ from bot.services.access import (
 )
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, send_reply
-from bot.types import Actor, ChatRef, Outcome
+from bot.types import Actor, ChatRef
 from storage.models import Conversation, Line, Member, Message, Organization
 
 log = logging.getLogger(__name__)
@@ -63,18 +64,17 @@ async def request_draft(
     instructions: str,
     *,
     conversation_id: int | None = None,
-) -> Outcome:
-    """A draft of the next reply, for `actor`'s eyes only. ok=True: `text` is the draft
-    and data = {"draft", "describe", "ai": True, "segments", "encoding", "model"}.
-    ok=False: `text` says why there is no draft. Never sends anything."""
+) -> Drafted | Refused:
+    """A draft of the next reply, for `actor`'s eyes only, or why there is none. Never
+    sends anything."""
     drafter = core.drafter
     if drafter is None:
         AI_DRAFTS.labels("not_configured").inc()
-        return Outcome.refused(NOT_CONFIGURED, conversation_id=conversation_id)
+        return Refused(NOT_CONFIGURED, conversation_id=conversation_id)
 
     async with core.db.session() as session:
         gathered = await _gather(core, session, actor, where, instructions, conversation_id)
-    if isinstance(gathered, Outcome):
+    if isinstance(gathered, Refused):
         return gathered
     conv_id, request = gathered
 
@@ -101,60 +101,46 @@ async def request_draft(
     if not text:
         return _no_draft("the AI returned an empty draft", conv_id)
     info = segment_info(text)
-    return Outcome(
-        True,
+    return Drafted(
         text,
+        describe=info.describe(),
+        ai=True,
         conversation_id=conv_id,
-        data={
-            "draft": text,
-            "describe": info.describe(),
-            "ai": True,
-            "segments": info.segments,
-            "encoding": info.encoding,
-            "model": completion.model,
-        },
+        segments=info.segments,
+        encoding=info.encoding,
+        model=completion.model,
     )
 
 
 async def send_draft(
     core: Core,
+    session: AsyncSession,
     actor: Actor,
     where: ChatRef,
     conversation_id: int,
     text: str,
     *,
     ai_assisted: bool,
-) -> Outcome:
+) -> Queued | Refused:
     """The member clicked Send (after editing, maybe): the text goes out like any reply,
     through the undo window and the opt-out and quiet-hour checks. The message records
     `ai_assisted` and the approving member as its author."""
-
-    async def work(session: AsyncSession) -> Outcome:
-        conversation = await session.get(Conversation, conversation_id)
-        if conversation is None:
-            return Outcome.refused("That conversation no longer exists: nothing was sent.")
-        here = await conversation_for_thread(session, where)
-        if here is not None and here.id != conversation.id:
-            return Outcome.refused(
-                "This draft belongs to another conversation: nothing was sent.",
-                conversation_id=conversation.id,
-            )
-        try:
-            member = await member_for(session, conversation.organization_id, actor)
-            portal = Portal(core, session, conversation)
-            options = ReplyOptions(source="draft", undo=True, ai_assisted=ai_assisted)
-            outcome = await send_reply(core, session, portal, member, text, options=options)
-        except Denied as exc:
-            return Outcome.refused(str(exc), conversation_id=conversation.id)
-        return Outcome(
-            outcome.ok,
-            outcome.text,
-            conversation_id=outcome.conversation_id,
-            message_id=outcome.message_id,
-            data={**outcome.data, "ai_assisted": ai_assisted, "approved_by": member.name},
+    try:
+        portal = await Portal.load(core, session, conversation_id)
+    except Denied as exc:
+        return Refused(str(exc))
+    here = await conversation_for_thread(session, where)
+    if here is not None and here.id != conversation_id:
+        return Refused(
+            "This draft belongs to another conversation: nothing was sent.",
+            conversation_id=conversation_id,
         )
-
-    return await core.run(work)
+    try:
+        member = await member_for(session, portal.conversation.organization_id, actor)
+        options = ReplyOptions(source="draft", undo=True, ai_assisted=ai_assisted)
+        return await send_reply(core, session, portal, member, text, options=options)
+    except Denied as exc:
+        return Refused(str(exc), conversation_id=conversation_id)
 
 
 async def snippet_draft(
@@ -165,7 +151,7 @@ async def snippet_draft(
     where: ChatRef,
     name: str,
     template: str,
-) -> Outcome:
+) -> Drafted:
     """A saved snippet with its merge fields filled, shaped like a draft (ai=False)."""
     lead_name = line_label = None
     if conversation is not None:
@@ -178,20 +164,15 @@ async def snippet_draft(
     values = MergeValues(lead_name, line_label, member.name, org.name if org else None)
     text = merge_fields(template, values)
     info = segment_info(text)
-    return Outcome(
-        True,
+    return Drafted(
         text,
+        describe=info.describe(),
+        ai=False,
         conversation_id=conversation.id if conversation is not None else None,
-        data={
-            "draft": text,
-            "describe": info.describe(),
-            "ai": False,
-            "segments": info.segments,
-            "encoding": info.encoding,
-            "snippet": text,
-            "name": name,
-            "unknown_fields": unknown_fields(template),
-        },
+        segments=info.segments,
+        encoding=info.encoding,
+        snippet=name,
+        unknown_fields=tuple(unknown_fields(template)),
     )
 
 
@@ -202,14 +183,14 @@ async def _gather(
     where: ChatRef,
     instructions: str,
     conversation_id: int | None,
-) -> tuple[int, DraftRequest] | Outcome:
+) -> tuple[int, DraftRequest] | Refused:
     """Find the conversation, check the member, read what the prompt needs."""
     if conversation_id is not None:
         conversation = await session.get(Conversation, conversation_id)
     else:
         conversation = await conversation_for_thread(session, where)
     if conversation is None:
-        return Outcome.refused(
+        return Refused(
             "A draft is for a conversation: ask inside the conversation's thread, or give "
             "a phone number: `/sms draft +15551234567`."
         )
@@ -217,10 +198,10 @@ async def _gather(
         member = await member_for(session, conversation.organization_id, actor)
         check(member, "draft", conversation)
     except Denied as exc:
-        return Outcome.refused(str(exc), conversation_id=conversation.id)
+        return Refused(str(exc), conversation_id=conversation.id)
     lead = conversation.lead
     if lead.opted_out:
-        return Outcome.refused(
+        return Refused(
             f"{lead.name or 'This lead'} has opted out (replied STOP): no SMS can be sent, "
             "so there is nothing to draft.",
             conversation_id=conversation.id,
@@ -279,7 +260,7 @@ async def history(
     ]
 
 
-def _no_draft(reason: str, conversation_id: int) -> Outcome:
+def _no_draft(reason: str, conversation_id: int) -> Refused:
     reason = reason.rstrip(".")
     text = f"No draft: {reason}. Nothing was sent."
-    return Outcome.refused(text, conversation_id=conversation_id)
+    return Refused(text, conversation_id=conversation_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.delivery import queue
 from bot.domain.compliance import Keyword, classify_keyword
 from bot.domain.phones import InvalidSender, mask_phone, normalize_sender
+from bot.results import Done, Refused
 from bot.services.automations import (
     answer_automatically,
     needs_first,
@@ -21,7 +22,7 @@ from bot.services.automations import (
 )
 from bot.services.portal import Portal, lead_of
 from bot.services.views import error_text
-from bot.types import InboundSms, Outcome, StatusUpdate
+from bot.types import InboundSms, StatusUpdate
 from storage.models import Conversation, Delivery, Lead, Line, Media, Message
 
 log = logging.getLogger(__name__)
@@ -43,19 +44,19 @@ STATUS_RANK = {
 }
 
 
-async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> Outcome:
+async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> Done | Refused:
     """Flow 1, once the intake stored the SMS (and so deduped it on the provider's sid):
     upsert the lead, find or open the conversation (a closed one reopens), store the
     message, apply STOP/START/HELP and queue its chat deliveries, all in the caller's
     transaction."""
     line = await session.scalar(select(Line).where(Line.phone == sms.to_phone))
     if line is None:
-        return Outcome.refused(f"{sms.to_phone} is not a configured line")
+        return Refused(f"{sms.to_phone} is not a configured line")
     try:
         # Short codes and alphanumeric senders still deserve a record.
         phone = normalize_sender(sms.from_phone)
     except InvalidSender as exc:
-        return Outcome.refused(str(exc))
+        return Refused(str(exc))
     lead = await lead_of(session, line, phone)
     org = line.organization
     keyword = classify_keyword(sms.body, sms.opt_out_type)
@@ -66,7 +67,7 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
         if keyword is Keyword.OPT_OUT and not lead.opted_out:
             lead.opted_out, lead.opted_out_at = True, core.now()
         log.info("screened sms %s from a %s number", sms.provider_sid, lead.blocked)
-        return Outcome(True, "screened")
+        return Done("screened")
     portal, _ = await Portal.open(core, session, line, lead)
     conversation = portal.conversation
     if conversation.status == "closed":
@@ -87,7 +88,7 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> O
     await notify_assignee(portal)
     await portal.refresh_header()
     log.info("inbound sms %s from %s to line %s", sms.provider_sid, mask_phone(phone), line.id)
-    return Outcome(True, "stored", conversation_id=conversation.id, message_id=message.id)
+    return Done("stored", conversation_id=conversation.id, message_id=message.id)
 
 
 async def store_inbound(
@@ -137,30 +138,19 @@ async def opt_out_lead(core: Core, session: AsyncSession, lead: Lead, reason: st
     for portal in conversations:
         await portal.event(f"Opted out: {reason}. No SMS will be sent to this number.", "opted_out")
         await portal.refresh_header()
-        pending = list(
-            await session.scalars(
-                select(Delivery).where(
-                    Delivery.conversation_id == portal.conversation.id,
-                    Delivery.kind == queue.SMS_SEND,
-                    Delivery.status == "pending",
-                )
+        pending = await session.scalars(
+            select(Message)
+            .join(Delivery, Delivery.message_id == Message.id)
+            .where(
+                Delivery.conversation_id == portal.conversation.id,
+                Delivery.kind == queue.SMS_SEND,
+                Delivery.status == "pending",
             )
         )
-        for delivery in pending:
-            delivery.status = "canceled"
-            delivery.finished_at = now
-            delivery.last_error = "lead opted out"
-            if delivery.message_id:
-                await session.execute(
-                    update(Message)
-                    .where(Message.id == delivery.message_id)
-                    .values(status="canceled", error_message="not sent: the lead opted out")
-                )
-                msg = await session.get(Message, delivery.message_id)
-                if msg is not None:
-                    await queue.show_status(
-                        session, portal.platforms, portal.conversation, msg, now=now
-                    )
+        for message in list(pending):
+            await portal.cancel(
+                message, "lead opted out", error_message="not sent: the lead opted out"
+            )
 
 
 async def _conversations_of(core: Core, session: AsyncSession, lead: Lead) -> list[Portal]:
@@ -192,39 +182,35 @@ async def _unknown_send_for(session: AsyncSession, update_: StatusUpdate) -> Mes
     return message
 
 
-async def apply_status(core: Core, update_: StatusUpdate) -> Outcome:
-    async def work(session: AsyncSession) -> Outcome:
-        message = await session.scalar(
-            select(Message).where(Message.provider_sid == update_.provider_sid)
+async def apply_status(core: Core, session: AsyncSession, update_: StatusUpdate) -> Done | Refused:
+    message = await session.scalar(
+        select(Message).where(Message.provider_sid == update_.provider_sid)
+    )
+    if message is None:
+        message = await _unknown_send_for(session, update_)
+    if message is None:
+        return Refused(f"no message with sid {update_.provider_sid}")
+    old = STATUS_RANK.get(message.status or "", 0)
+    new = STATUS_RANK.get(update_.status)
+    if new is None:
+        return Refused(f"unknown status {update_.status!r}")
+    if new < old or message.status == update_.status:
+        return Done("unchanged", message_id=message.id)
+    portal = await Portal.of(core, session, message)
+    await portal.mark(
+        message,
+        update_.status,
+        error_code=update_.error_code,
+        error_message=update_.error_message if update_.error_code else None,
+    )
+    if update_.status in ("failed", "undelivered"):
+        if update_.error_code == "21610":
+            await opt_out_lead(core, session, portal.lead, "the carrier reports an opt-out")
+        portal.notice(
+            f"⚠️ SMS not delivered to {portal.label}: "
+            f"{error_text(update_.error_code, update_.error_message)}.",
+            message_id=message.id,
+            actions=["retry"],
+            mention=await portal.author_of(message),
         )
-        if message is None:
-            message = await _unknown_send_for(session, update_)
-        if message is None:
-            return Outcome.refused(f"no message with sid {update_.provider_sid}")
-        old = STATUS_RANK.get(message.status or "", 0)
-        new = STATUS_RANK.get(update_.status)
-        if new is None:
-            return Outcome.refused(f"unknown status {update_.status!r}")
-        if new < old or message.status == update_.status:
-            return Outcome(True, "unchanged", message_id=message.id)
-        message.status = update_.status
-        if update_.error_code:
-            message.error_code = update_.error_code
-            message.error_message = update_.error_message
-        portal = await Portal.load(core, session, message.conversation_id)
-        assert portal is not None
-        now = core.now()
-        await queue.show_status(session, portal.platforms, portal.conversation, message, now=now)
-        if update_.status in ("failed", "undelivered"):
-            if update_.error_code == "21610":
-                await opt_out_lead(core, session, portal.lead, "the carrier reports an opt-out")
-            portal.notice(
-                f"⚠️ SMS not delivered to {portal.label}: "
-                f"{error_text(update_.error_code, update_.error_message)}.",
-                message_id=message.id,
-                actions=["retry"],
-                mention=await portal.author_of(message),
-            )
-        return Outcome(True, update_.status, message_id=message.id)
-
-    return await core.run(work)
+    return Done(update_.status, message_id=message.id)

@@ -31,15 +31,16 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot import metrics
 from bot.core import Core
 from bot.domain.phones import mask_phone
+from bot.results import Done, Refused, Unavailable
 from bot.services.inbound import apply_inbound
-from bot.types import InboundSms, MediaRef, Outcome
+from bot.types import InboundSms, MediaRef
 from storage.models import Line, Message, ReceivedSms, ScreenedSms
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class Intake:
         )
 
     async def accept(self, sms: InboundSms) -> Accepted:
-        """Store `sms`; returns once it is committed. Raises SQLAlchemyError when the
+        """Store `sms`; returns once it is committed. Raises Unavailable when the
         database cannot take it (the webhook then answers 5xx and Twilio retries)."""
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         self._waiting.append((sms, future))
@@ -89,6 +90,8 @@ class Intake:
         self._stored.clear()
         try:
             return await future
+        except SQLAlchemyError as exc:
+            raise Unavailable(f"the database could not store the SMS: {exc}") from exc
         finally:
             self._storing -= 1
             if not self._storing:
@@ -224,7 +227,7 @@ class Intake:
         """Apply the next received SMS; False when none is due."""
         taken: tuple[int, InboundSms] | None = None
 
-        async def work(session: AsyncSession) -> Outcome | None:
+        async def work(session: AsyncSession) -> Done | Refused | None:
             nonlocal taken
             row = await session.scalar(
                 self._next, {"now": self.core.now(), "bound": MAX_APPLY_ATTEMPTS}

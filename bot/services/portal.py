@@ -1,5 +1,6 @@
-"""One Portal per conversation (as in mautrix-python): it owns adding messages and events
-to the conversation and queuing their chat mirrors, so every path does it the same way."""
+"""One Portal per conversation (as in mautrix-python): it owns loading the conversation,
+adding messages and events to it and queuing their chat mirrors, marking an outbound
+SMS's status and canceling one that has not left, so every path does it the same way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm import lazyload
 from bot.core import Core
 from bot.delivery import queue
 from bot.domain.segments import segment_info
-from storage.models import Conversation, Lead, Line, Member, Message
+from bot.results import Done, Refused
+from bot.services.access import Denied
+from storage.models import Conversation, Delivery, Lead, Line, Member, Message
 
 
 async def lead_of(session: AsyncSession, line: Line, phone: str) -> Lead:
@@ -63,9 +66,17 @@ class Portal:
         return cls(core, session, conversation), created
 
     @classmethod
-    async def load(cls, core: Core, session: AsyncSession, conversation_id: int) -> Portal | None:
+    async def load(cls, core: Core, session: AsyncSession, conversation_id: int) -> Portal:
+        """The conversation's portal; Denied when it no longer exists (an old button)."""
         conversation = await session.get(Conversation, conversation_id)
-        return None if conversation is None else cls(core, session, conversation)
+        if conversation is None:
+            raise Denied("That conversation no longer exists: nothing was sent.")
+        return cls(core, session, conversation)
+
+    @classmethod
+    async def of(cls, core: Core, session: AsyncSession, message: Message) -> Portal:
+        """The portal of the conversation a message belongs to."""
+        return await cls.load(core, session, message.conversation_id)
 
     @property
     def platforms(self) -> set[str]:
@@ -116,6 +127,54 @@ class Portal:
     async def refresh_header(self) -> None:
         await queue.refresh_header(
             self.session, self.platforms, self.conversation, now=self.core.now()
+        )
+
+    async def mark(
+        self,
+        message: Message,
+        status: str,
+        *,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
+        """An outbound SMS's new status, shown on each chat copy of it."""
+        message.status = status
+        if error_code is not None:
+            message.error_code = error_code
+        if error_message is not None:
+            message.error_message = error_message
+        await queue.show_status(
+            self.session, self.platforms, self.conversation, message, now=self.core.now()
+        )
+
+    async def pending_send(self, message: Message) -> Delivery | None:
+        """The send of an SMS still waiting for its time (undo window, quiet hours)."""
+        if message.status != "pending":
+            return None
+        return await self.session.scalar(
+            select(Delivery).where(
+                Delivery.message_id == message.id,
+                Delivery.kind == queue.SMS_SEND,
+                Delivery.status == "pending",
+            )
+        )
+
+    async def cancel(
+        self, message: Message, reason: str, *, error_message: str | None = None
+    ) -> Done | Refused:
+        """Stop an SMS that has not left yet; `reason` is recorded on its delivery,
+        `error_message` on the message."""
+        delivery = await self.pending_send(message)
+        if delivery is None:
+            return Refused("Too late to cancel: that SMS has already gone out.")
+        delivery.status = "canceled"
+        delivery.finished_at = self.core.now()
+        delivery.last_error = reason
+        await self.mark(message, "canceled", error_message=error_message)
+        return Done(
+            f"Canceled: the SMS to {self.label} was not sent.",
+            conversation_id=self.conversation.id,
+            message_id=message.id,
         )
 
     def notice(

@@ -4,27 +4,21 @@ always within one organization."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.phones import InvalidPhone, looks_like_phone, normalize_phone
+from bot.results import HOME_FILTERS, Home, InboxItem
 from bot.services.access import members_of
 from bot.services.views import conversation_view, preview_text
-from bot.types import Actor, ConversationView
+from bot.types import Actor
 from storage import search as search_index
 from storage.models import Conversation, Lead, Member, Message, Organization, Thread
 
 FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
-HOME_FILTERS = ("open", "unread", "mine", "unassigned", "needs-response")
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    conversation: ConversationView
-    threads: tuple[tuple[str, str, str], ...]  # (platform, channel, thread id)
 
 
 def inbox_query(
@@ -66,17 +60,6 @@ async def inbox_counts(
         query = inbox_query(organization_id, name, member).order_by(None)
         counts[name] = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     return counts
-
-
-@dataclass(frozen=True)
-class Home:
-    """One member's inbox at a glance (a chat app's home tab): counts per filter and the
-    newest conversations of each."""
-
-    organization: str
-    member_name: str
-    counts: dict[str, int]
-    newest: dict[str, list[InboxItem]]
 
 
 async def home(session: AsyncSession, actor: Actor, *, limit: int = 3) -> list[Home]:

@@ -14,17 +14,15 @@ from bot.core import Core
 from bot.delivery import queue
 from bot.domain.compliance import in_quiet_hours, parse_quiet_hours, quiet_hours_end
 from bot.domain.localtime import quiet_hours_zone
+from bot.domain.mms import MAX_BODY, MMS_MAX_BYTES, MMS_MAX_FILES, MMS_TYPES
 from bot.domain.segments import SegmentInfo, gsm_smart_quotes, segment_info, ucs2_characters
+from bot.results import Done, Noted, Queued, Refused
 from bot.services.access import Denied, check
 from bot.services.portal import Portal
-from bot.types import ChatRef, OutboundFile, Outcome
-from storage.models import ChatPost, Delivery, Media, Member, Message, Organization
+from bot.types import ChatRef, OutboundFile
+from storage.models import ChatPost, Media, Member, Message, Organization
 
-MMS_MAX_FILES = 10
-MMS_MAX_BYTES = 5 * 1024 * 1024
-MMS_TYPES = ("image/jpeg", "image/jpg", "image/png", "image/gif")
 MEDIA_TTL = timedelta(days=7)
-MAX_BODY = 1600  # Twilio's limit for one message body
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ async def queue_sms(
     options: ReplyOptions,
     files: tuple[OutboundFile, ...] = (),
     mirror: bool = True,
-) -> Outcome:
+) -> Queued:
     """The one path every outbound SMS takes: checks, message row, delivery row."""
     session = portal.session
     lead = portal.lead
@@ -178,17 +176,16 @@ async def queue_sms(
     when = f"in {wait:.0f}s (undo window)" if 0 < wait <= 600 else "now"
     if held_note:
         when = "after quiet hours"
-    return Outcome(
-        True,
+    return Queued(
         f"Sending to {portal.label} {when} · {info.describe()}.{held_note}",
         conversation_id=portal.conversation.id,
         message_id=message.id,
-        data={
-            "send_at": send_at.isoformat(),
-            "segments": info.segments,
-            "held": bool(held_note),
-            "cost": cost_note(info, text),
-        },
+        send_at=send_at,
+        segments=info.segments,
+        held=bool(held_note),
+        ai_assisted=options.ai_assisted,
+        author=author.name if author else None,
+        cost=cost_note(info, text),
     )
 
 
@@ -201,14 +198,14 @@ async def send_reply(
     *,
     files: tuple[OutboundFile, ...] = (),
     options: ReplyOptions = ReplyOptions(),
-) -> Outcome:
+) -> Queued:
     check(member, "reply", portal.conversation)
     return await queue_sms(core, portal, text, author=member, options=options, files=files)
 
 
 async def add_note(
     core: Core, portal: Portal, member: Member, text: str, *, chat: ChatRef | None = None
-) -> Outcome:
+) -> Noted:
     check(member, "note", portal.conversation)
     text = text.strip()
     if not text:
@@ -224,21 +221,10 @@ async def add_note(
         )
     portal.mark_read()
     await portal.refresh_header()
-    return Outcome(
-        True,
+    return Noted(
         "🔒 Note saved; it stays in the team chat and is never sent.",
         conversation_id=portal.conversation.id,
         message_id=message.id,
-    )
-
-
-async def pending_send(session: AsyncSession, message_id: int) -> Delivery | None:
-    return await session.scalar(
-        select(Delivery).where(
-            Delivery.message_id == message_id,
-            Delivery.kind == queue.SMS_SEND,
-            Delivery.status == "pending",
-        )
     )
 
 
@@ -257,53 +243,34 @@ async def message_for_post(session: AsyncSession, where: ChatRef) -> Message | N
     return None if post is None else await session.get(Message, post.message_id)
 
 
-async def cancel_send(core: Core, portal: Portal, message: Message, reason: str) -> Outcome:
-    """Stop an SMS still inside its undo window (or held for quiet hours)."""
-    delivery = await pending_send(portal.session, message.id)
-    if delivery is None or message.status != "pending":
-        return Outcome.refused("Too late to cancel: that SMS has already gone out.")
-    now = core.now()
-    delivery.status = "canceled"
-    delivery.finished_at = now
-    delivery.last_error = reason
-    message.status = "canceled"
-    await queue.show_status(portal.session, portal.platforms, portal.conversation, message, now=now)
-    return Outcome(
-        True,
-        f"Canceled: the SMS to {portal.label} was not sent.",
-        conversation_id=portal.conversation.id,
-        message_id=message.id,
-    )
-
-
-async def correct_send(core: Core, portal: Portal, message: Message, text: str) -> Outcome:
+async def correct_send(portal: Portal, message: Message, text: str) -> Done | Refused:
     """An edit inside the undo window changes what will be sent."""
-    delivery = await pending_send(portal.session, message.id)
-    if delivery is None or message.status != "pending":
-        return Outcome.refused("Too late to edit: the original SMS has already gone out.")
+    if await portal.pending_send(message) is None:
+        return Refused("Too late to edit: the original SMS has already gone out.")
     text = text.strip()
     if not text and not message.media:
-        return await cancel_send(core, portal, message, "edited to nothing")
+        return await portal.cancel(message, "edited to nothing")
     org = await portal.session.get(Organization, portal.conversation.organization_id)
     assert org is not None
     text = sms_text(org, text)
     info = segment_info(text)
     message.body = text
     message.segments, message.encoding = info.segments, info.encoding
-    return Outcome(
-        True,
+    return Done(
         f"Corrected: the SMS will say the new text · {info.describe()}.",
         conversation_id=portal.conversation.id,
         message_id=message.id,
     )
 
 
-async def retry_unknown(core: Core, portal: Portal, member: Member, message: Message) -> Outcome:
+async def retry_unknown(
+    core: Core, portal: Portal, member: Member, message: Message
+) -> Queued | Refused:
     """A member decided an SMS of unknown or failed outcome should go again."""
     check(member, "reply", portal.conversation)
     if message.kind != "sms" or message.direction != "out":
-        return Outcome.refused("Only outbound SMS can be retried.")
+        return Refused("Only outbound SMS can be retried.")
     if message.status not in ("unknown", "failed", "undelivered"):
-        return Outcome.refused(f"That SMS is {message.status}; there is nothing to retry.")
+        return Refused(f"That SMS is {message.status}; there is nothing to retry.")
     options = ReplyOptions(source="retry", undo=False, ai_assisted=message.ai_assisted)
     return await queue_sms(core, portal, message.body, author=member, options=options)

@@ -25,6 +25,7 @@ from discord.http import Route
 from bot.config import DiscordSettings, Settings
 from bot.connections import unwatch_connection, watch_connection
 from bot.core import Core
+from bot.facade import Facade
 from bridges.discord.chat import DiscordChat
 from bridges.discord.client import BridgeClient
 
@@ -66,7 +67,9 @@ class DiscordPlugin:
             for line in settings.directory.lines
             if (channel := line.routes.get(self.platform)) and channel.isdigit()
         )
-        self.client = BridgeClient(core, routed, guild_ready_timeout=self.guild_ready_timeout)
+        self.client = BridgeClient(
+            Facade(core), routed, guild_ready_timeout=self.guild_ready_timeout
+        )
         self.bridge = DiscordChat(self.client)
         self._gateway: asyncio.Task[None] | None = None
         self._previous: tuple[str, yarl.URL] | None = None

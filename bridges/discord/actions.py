@@ -1,6 +1,6 @@
 """What app commands and components do: acknowledge within Discord's 3 s, turn the
-interaction into the core's (Actor, ChatRef, Command), run the service, answer the
-member ephemerally. Shared by the `/sms` group and the persistent components."""
+interaction into the core's (Actor, ChatRef, Command), call the façade, render its result
+to the member ephemerally. Shared by the `/sms` group and the persistent components."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any
 
 import discord
 
-from bot.core import Core
-from bot.domain.commands import CommandError, parse_command
-from bot.services import commands, drafts
-from bot.types import Actor, ChatRef, Outcome
+from bot.facade import Facade
+from bot.results import Drafted, Listed, Queued, Refused, Result
+from bot.types import Actor, ChatRef
 from bot.warn_once import WarnOncePerMinute
-from bridges.discord.components import draft_view
+from bridges.discord.components import DraftModal, draft_text, draft_view
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -37,27 +36,26 @@ async def thread_parent(client: discord.Client, channel_id: int) -> tuple[int, i
     return channel_id, None
 
 
-def _items_embed(outcome: Outcome) -> discord.Embed | None:
+def _items_embed(listed: Listed) -> discord.Embed | None:
     """Inbox and search results, each linking its Discord thread when there is one."""
-    items: Any = outcome.data.get("items")
-    if not items:
+    if not listed.items:
         return None
     lines = []
-    for item in items:
+    for item in listed.items:
         conv = item.conversation
         link = next((f" · <#{t}>" for p, _c, t in item.threads if p == PLATFORM), "")
         who = conv.assignee.name if conv.assignee else "unassigned"
         unread = f" · {conv.unread_count} unread" if conv.unread_count else ""
         lines.append(f"• **{conv.lead_display}** · {conv.state} · {who}{unread}{link}")
-    more = int(outcome.data.get("total", len(items)) or 0) - len(items)  # type: ignore[call-overload]
+    more = listed.total - len(listed.items)
     if more > 0:
         lines.append(f"…and {more} more.")
     return discord.Embed(description="\n".join(lines)[:4000])
 
 
 class Actions:
-    def __init__(self, core: Core, client: discord.Client, home_guilds: set[int]) -> None:
-        self.core = core
+    def __init__(self, facade: Facade, client: discord.Client, home_guilds: set[int]) -> None:
+        self.facade = facade
         self.client = client
         self.home_guilds = home_guilds
         self.warnings = WarnOncePerMinute(log)
@@ -100,13 +98,19 @@ class Actions:
             return False
         return True
 
-    async def _answer(self, interaction: discord.Interaction[Any], outcome: Outcome | str) -> None:
-        text = outcome if isinstance(outcome, str) else outcome.text
-        embed = None if isinstance(outcome, str) else _items_embed(outcome)
-        prefix = "" if isinstance(outcome, str) or outcome.ok else "⛔ "
+    async def _answer(self, interaction: discord.Interaction[Any], result: Result | str) -> None:
+        match result:
+            case str():
+                text, embed = result, None
+            case Refused():
+                text, embed = f"⛔ {result.text}", None
+            case Listed():
+                text, embed = result.text, _items_embed(result)
+            case _:
+                text, embed = result.text, None
         try:
             await interaction.followup.send(
-                (prefix + text)[:2000],
+                text[:2000],
                 embed=embed or discord.utils.MISSING,
                 ephemeral=True,
                 allowed_mentions=discord.AllowedMentions.none(),
@@ -122,19 +126,12 @@ class Actions:
             return
         try:
             where = await self.where(interaction, header=header)
-            actor = actor_for(interaction.user)
-            try:
-                parsed = parse_command(text)
-            except CommandError as exc:
-                await self._answer(interaction, Outcome.refused(str(exc)))
-                return
-            outcome = await commands.execute(self.core, actor, where, parsed)
-            if outcome.ok and "draft_request" in outcome.data:
-                await self._draft(interaction, actor, where, outcome)
-            elif outcome.ok and "draft" in outcome.data:
-                await self._show_draft(interaction, outcome)
-            else:
-                await self._answer(interaction, outcome)
+            result = await self.facade.command(actor_for(interaction.user), where, text)
+            match result:
+                case Drafted(conversation_id=int(conversation_id)):
+                    await self._show_draft(interaction, result, conversation_id)
+                case _:
+                    await self._answer(interaction, result)
         except Exception:
             log.exception("/sms %s failed", text.split(" ", 1)[0])
             await self._answer(
@@ -151,33 +148,15 @@ class Actions:
             interaction, f"assign <@{user_id}>" if user_id else "unassign", header=True
         )
 
-    async def _draft(
-        self, interaction: discord.Interaction[Any], actor: Actor, where: ChatRef, outcome: Outcome
+    async def _show_draft(
+        self, interaction: discord.Interaction[Any], draft: Drafted, conversation_id: int
     ) -> None:
-        result = await drafts.request_draft(
-            self.core,
-            actor,
-            where,
-            str(outcome.data["draft_request"]),
-            conversation_id=outcome.conversation_id,
-        )
-        await self._show_draft(interaction, result)
-
-    async def _show_draft(self, interaction: discord.Interaction[Any], outcome: Outcome) -> None:
-        """A draft (AI or snippet) only the requester sees, with Send / Edit / Discard.
-        Outside a conversation there is nothing to send it to: the text alone."""
-        text = str(outcome.data.get("draft") or "")
-        if not outcome.ok or not text or outcome.conversation_id is None:
-            await self._answer(interaction, outcome)
-            return
-        ai = bool(outcome.data.get("ai"))
-        title = "✨ AI draft" if ai else f"📋 Snippet `{outcome.data.get('name', '')}`"
-        embed = discord.Embed(title=f"{title} · only you can see this", description=text)
-        embed.set_footer(
-            text=f"{outcome.data.get('describe', '')} · nothing is sent until you click"
-        )
+        """A draft (AI or snippet) only the requester sees, with Send / Edit / Discard."""
+        title = "✨ AI draft" if draft.ai else f"📋 Snippet `{draft.snippet or ''}`"
+        embed = discord.Embed(title=f"{title} · only you can see this", description=draft.text)
+        embed.set_footer(text=f"{draft.describe} · nothing is sent until you click")
         await interaction.followup.send(
-            embed=embed, view=draft_view(outcome.conversation_id, ai), ephemeral=True
+            embed=embed, view=draft_view(conversation_id, draft.ai), ephemeral=True
         )
 
     async def send_draft(
@@ -192,35 +171,55 @@ class Actions:
         """Send (from the card) or Edit → submit (from the modal) a draft."""
         if not await self._defer(interaction, update=edit_card):
             return
+        result: Result
         try:
-            outcome = await drafts.send_draft(
-                self.core,
+            result = await self.facade.send_draft(
                 actor_for(interaction.user),
                 await self.where(interaction),
                 conversation_id,
                 text,
-                ai_assisted=ai,
+                ai=ai,
             )
         except Exception:
             log.exception("sending a draft failed")
-            outcome = Outcome.refused("smsbridge hit an error; the draft was not sent.")
-        if edit_card and outcome.ok:
+            result = Refused("smsbridge hit an error; the draft was not sent.")
+        if edit_card and isinstance(result, Queued):
             await interaction.edit_original_response(
-                content=f"✉️ {outcome.text}", embed=None, view=None
+                content=f"✉️ {result.text}", embed=None, view=None
             )
         else:
-            await self._answer(interaction, outcome)
+            await self._answer(interaction, result)
+
+    async def draft_send(
+        self, interaction: discord.Interaction[Any], conversation_id: int, ai: bool
+    ) -> None:
+        """Send on the draft card: the text in its embed goes; the card says so."""
+        text = draft_text(interaction.message)
+        await self.send_draft(interaction, conversation_id, text, ai=ai, edit_card=True)
+
+    async def draft_edit(
+        self, interaction: discord.Interaction[Any], conversation_id: int, ai: bool
+    ) -> None:
+        """Edit: the draft in a modal; its submit comes back as `send_draft`."""
+        text = draft_text(interaction.message)
+        await interaction.response.send_modal(DraftModal(conversation_id, text, ai))
+
+    async def draft_discard(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.edit_message(
+            content=self.facade.discard_draft().text, embed=None, view=None
+        )
 
     async def retry(self, interaction: discord.Interaction[Any], message_id: int) -> None:
         if not await self._defer(interaction):
             return
+        result: Result
         try:
-            outcome = await commands.retry(self.core, actor_for(interaction.user), message_id)
+            result = await self.facade.retry(actor_for(interaction.user), message_id)
         except Exception:
             log.exception("retry of message %s failed", message_id)
-            outcome = Outcome.refused("smsbridge hit an error; check the thread before retrying.")
-        await self._answer(interaction, outcome)
-        if outcome.ok and interaction.message is not None:
+            result = Refused("smsbridge hit an error; check the thread before retrying.")
+        await self._answer(interaction, result)
+        if isinstance(result, Queued) and interaction.message is not None:
             try:  # the button has done its job; leave the notice without it
                 await interaction.message.edit(view=None)
             except discord.HTTPException as exc:

@@ -9,10 +9,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.core import Core
+from bot.facade import Facade
 from bridges.discord.actions import Actions
 from bridges.discord.commands import SmsGroup
-from bridges.discord.components import DYNAMIC_ITEMS, draft_submitted
+from bridges.discord.components import DYNAMIC_ITEMS, ComponentClient, draft_submitted
 from bridges.discord.events import ThreadEvents
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,9 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class BridgeClient(discord.Client):
+class BridgeClient(ComponentClient):
     def __init__(
-        self, core: Core, routed: frozenset[int], *, guild_ready_timeout: float = 2.0
+        self, facade: Facade, routed: frozenset[int], *, guild_ready_timeout: float = 2.0
     ) -> None:
         # The bridge has no voice: no start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
@@ -46,8 +46,8 @@ class BridgeClient(discord.Client):
         # The guilds our routes are in: interactions from any other guild are ignored.
         self.home_guilds: set[int] = set()
         self.tree = app_commands.CommandTree(self)
-        self.actions = Actions(core, self, self.home_guilds)
-        self.events = ThreadEvents(core, self, routed)
+        self.actions: Actions = Actions(facade, self, self.home_guilds)
+        self.events = ThreadEvents(facade, self, routed)
         self.tree.add_command(SmsGroup(self.actions))
 
     async def setup_hook(self) -> None:

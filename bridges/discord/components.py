@@ -1,18 +1,18 @@
 """Buttons, selects and the draft modal. State lives in each component's custom_id
 (`smsbridge:<action>:<id>`), and every item is a DynamicItem registered at start-up, so a
-header posted before a restart keeps working after it."""
+header posted before a restart keeps working after it.
+
+A click is handed to the client's `actions`: this module says what it needs of them
+(`ComponentActions`) and of the client (`ComponentClient`), so it imports neither."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 
 from bot.types import ConversationView
-
-if TYPE_CHECKING:
-    from bridges.discord.actions import Actions
 
 PREFIX = "smsbridge"
 
@@ -21,8 +21,35 @@ def custom_id(action: str, ident: int) -> str:
     return f"{PREFIX}:{action}:{ident}"
 
 
-def _actions(interaction: discord.Interaction[Any]) -> Actions:
-    return interaction.client.actions  # type: ignore[no-any-return]
+class ComponentActions(Protocol):
+    """What a click on a component does (bridges/discord/actions.py)."""
+
+    async def header_button(self, interaction: discord.Interaction[Any], action: str) -> None: ...
+
+    async def assign_picked(
+        self, interaction: discord.Interaction[Any], user_id: int | None
+    ) -> None: ...
+
+    async def retry(self, interaction: discord.Interaction[Any], message_id: int) -> None: ...
+
+    async def draft_send(
+        self, interaction: discord.Interaction[Any], conversation_id: int, ai: bool
+    ) -> None: ...
+
+    async def draft_edit(
+        self, interaction: discord.Interaction[Any], conversation_id: int, ai: bool
+    ) -> None: ...
+
+    async def draft_discard(self, interaction: discord.Interaction[Any]) -> None: ...
+
+
+class ComponentClient(discord.Client):
+    """A client whose components' clicks go to its `actions`."""
+
+    actions: ComponentActions
+
+
+Interaction = discord.Interaction[ComponentClient]
 
 
 class HeaderButton(
@@ -58,8 +85,8 @@ class HeaderButton(
     ) -> HeaderButton:
         return cls(match["action"], int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _actions(interaction).header_button(interaction, self.action)
+    async def callback(self, interaction: Interaction) -> None:
+        await interaction.client.actions.header_button(interaction, self.action)
 
 
 class AssignSelect(
@@ -86,9 +113,9 @@ class AssignSelect(
     ) -> AssignSelect:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def callback(self, interaction: Interaction) -> None:
         chosen = self.item.values[0].id if self.item.values else None
-        await _actions(interaction).assign_picked(interaction, chosen)
+        await interaction.client.actions.assign_picked(interaction, chosen)
 
 
 class RetryButton(
@@ -114,8 +141,8 @@ class RetryButton(
     ) -> RetryButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _actions(interaction).retry(interaction, self.message_id)
+    async def callback(self, interaction: Interaction) -> None:
+        await interaction.client.actions.retry(interaction, self.message_id)
 
 
 class DraftButton(
@@ -148,19 +175,14 @@ class DraftButton(
     ) -> DraftButton:
         return cls(match["action"], int(match["id"]), match["ai"] == "1")
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        actions = _actions(interaction)
-        text = draft_text(interaction.message)
+    async def callback(self, interaction: Interaction) -> None:
+        actions = interaction.client.actions
         if self.action == "draftedit":
-            await interaction.response.send_modal(DraftModal(self.conversation_id, text, self.ai))
+            await actions.draft_edit(interaction, self.conversation_id, self.ai)
         elif self.action == "draftsend":
-            await actions.send_draft(
-                interaction, self.conversation_id, text, ai=self.ai, edit_card=True
-            )
+            await actions.draft_send(interaction, self.conversation_id, self.ai)
         else:
-            await interaction.response.edit_message(
-                content="Draft discarded; nothing was sent.", embed=None, view=None
-            )
+            await actions.draft_discard(interaction)
 
 
 DRAFT_MODAL = re.compile(rf"{PREFIX}:draftmodal:(?P<id>\d+):(?P<ai>[01])")

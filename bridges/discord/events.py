@@ -12,10 +12,9 @@ from typing import Any
 
 import discord
 
-from bot.core import Core
-from bot.domain.notes import split_note
-from bot.services import chat_events
-from bot.types import Actor, ChatRef, ChatReply, OutboundFile, Outcome
+from bot.facade import Facade
+from bot.results import Noted, Queued, Refused, Result
+from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.discord import render
 from bridges.discord.actions import PLATFORM, actor_for, thread_parent
 
@@ -26,8 +25,8 @@ HUMAN_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 
 
 class ThreadEvents:
-    def __init__(self, core: Core, client: discord.Client, routed: frozenset[int]) -> None:
-        self.core = core
+    def __init__(self, facade: Facade, client: discord.Client, routed: frozenset[int]) -> None:
+        self.facade = facade
         self.client = client
         self.routed = routed
         # One lock per thread: discord.py runs each event as its own task, and a reply,
@@ -69,9 +68,7 @@ class ThreadEvents:
         async with self._lock(where.thread_id):
             if message.attachments:
                 # Nothing is downloaded for a stranger or outside our threads.
-                allowed = await chat_events.may_share_files(
-                    self.core, actor_for(message.author), where
-                )
+                allowed = await self.facade.may_share_files(actor_for(message.author), where)
                 if allowed is None or not allowed.ok:
                     await self._mark(message, allowed)
                     return
@@ -82,8 +79,7 @@ class ThreadEvents:
                     message, f"Could not fetch the attachment ({exc.status}); nothing was sent."
                 )
                 return
-            outcome = await chat_events.thread_message(
-                self.core,
+            outcome = await self.facade.thread_message(
                 ChatReply(
                     actor_for(message.author),
                     replace(where, post_id=str(message.id)),
@@ -94,21 +90,19 @@ class ThreadEvents:
             )
         await self._mark(message, outcome)
 
-    async def _mark(self, message: discord.Message, outcome: Outcome | None) -> None:
-        if outcome is None:
-            return
-        if not outcome.ok:
-            await _reply(message, outcome.text)
-            return
+    async def _mark(self, message: discord.Message, result: Result | None) -> None:
         try:
-            if "send_at" not in outcome.data:
-                await message.add_reaction(render.NOTE_MARK)
-                return
-            await message.add_reaction(SMS_MARK)
-            # Only with an undo window: without one the send may already have moved the
-            # status on, and the worker shows that.
-            if self.core.settings.undo_seconds > 0:
-                await message.add_reaction(render.STATUS_EMOJI["pending"])
+            match result:
+                case Queued():
+                    await message.add_reaction(SMS_MARK)
+                    # Only with an undo window: without one the send may already have
+                    # moved the status on, and the worker shows that.
+                    if self.facade.settings.undo_seconds > 0:
+                        await message.add_reaction(render.STATUS_EMOJI["pending"])
+                case Noted():
+                    await message.add_reaction(render.NOTE_MARK)
+                case Refused():
+                    await _reply(message, result.text)
         except discord.HTTPException as exc:
             log.info("could not mark message %s: %s", message.id, exc)
 
@@ -126,24 +120,23 @@ class ThreadEvents:
         if where is None or where.thread_id is None:
             return
         async with self._lock(where.thread_id):
-            outcome = await chat_events.message_edited(
-                self.core, replace(where, post_id=str(payload.message_id)), data["content"]
+            result = await self.facade.message_edited(
+                replace(where, post_id=str(payload.message_id)), data["content"]
             )
-        if outcome is None:
-            return
-        target = self._partial(where).get_partial_message(payload.message_id)
-        if not outcome.ok:
-            await self._say(where, f"<@{author.get('id')}> {outcome.text}", author.get("id"))
-        elif split_note(data["content"])[0]:
-            await _react(target, render.NOTE_MARK)
+        match result:
+            case Refused():
+                await self._say(where, f"<@{author.get('id')}> {result.text}", author.get("id"))
+            case Noted():
+                target = self._partial(where).get_partial_message(payload.message_id)
+                await _react(target, render.NOTE_MARK)
 
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         where = await self._where_id(payload.channel_id, payload.guild_id)
         if where is None or where.thread_id is None:
             return
         async with self._lock(where.thread_id):
-            outcome = await chat_events.message_deleted(
-                self.core, replace(where, post_id=str(payload.message_id))
+            outcome = await self.facade.message_deleted(
+                replace(where, post_id=str(payload.message_id))
             )
         if outcome is not None:
             await self._say(where, ("🚫 " if outcome.ok else "⚠️ ") + outcome.text)
@@ -159,10 +152,10 @@ class ThreadEvents:
         name = payload.member.display_name if payload.member else None
         actor = Actor(PLATFORM, str(payload.user_id), name)
         async with self._lock(where.thread_id):
-            outcome = await chat_events.lock_reaction(
-                self.core, actor, replace(where, post_id=str(payload.message_id))
+            outcome = await self.facade.lock_reaction(
+                actor, replace(where, post_id=str(payload.message_id))
             )
-        if outcome is not None and not outcome.ok:
+        if isinstance(outcome, Refused):
             await self._say(where, f"<@{payload.user_id}> {outcome.text}", payload.user_id)
 
     async def _where_id(self, channel_id: int, guild_id: int | None) -> ChatRef | None:

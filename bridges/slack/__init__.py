@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import ConfigError, Settings
 from bot.connections import unwatch_connection, watch_connection
 from bot.core import Core
-from bot.services.access import first_time
+from bot.facade import Facade
 from bridges.slack import actions, listeners, render
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
@@ -48,7 +48,7 @@ class SlackPlugin:
     def __init__(self, core: Core, settings: Settings) -> None:
         if settings.slack is None:
             raise ConfigError("SLACK_BOT_TOKEN is not set")
-        self.core = core
+        self.facade = Facade(core)
         self.slack = settings.slack
         api_url = self.slack.api_url or SLACK_API
         self.client = AsyncWebClient(token=self.slack.bot_token, base_url=api_url)
@@ -173,7 +173,7 @@ class SlackPlugin:
         event_id = body.get("event_id")
         if not event_id:
             return True
-        return await self.core.run(lambda s: first_time(s, "slack", f"event:{event_id}"))
+        return await self.facade.first_time("slack", f"event:{event_id}")
 
     async def plain_text(self, text: str) -> str:
         """Slack markup as SMS text; user mentions become the person's name (a lead

@@ -15,10 +15,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.commands import Command
-from bot.services import commands, drafts
+from bot.results import Queued
 from bot.types import Actor, ChatRef
 from bridges.slack import views
-from bridges.slack.listeners import show_outcome
+from bridges.slack.listeners import run_command
 from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, draft_meta, message_id, place_meta
 
 if TYPE_CHECKING:
@@ -59,11 +59,11 @@ async def _say(respond: AsyncRespond, text: str) -> None:
 
 def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     tracked = plugin.tracked
-    core = plugin.core
+    facade = plugin.facade
 
     async def card_command(body: dict[str, Any], command: Command, respond: AsyncRespond) -> None:
-        outcome = await commands.execute(core, _actor(body), _card_place(body), command)
-        await _say(respond, outcome.text)
+        result = await facade.command(_actor(body), _card_place(body), command)
+        await _say(respond, result.text)
 
     @app.action("sms_assign")
     @tracked
@@ -89,14 +89,13 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     async def on_draft(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         actor, where = _actor(body), _card_place(body)
-        outcome = await commands.execute(core, actor, where, Command("draft", {"instructions": ""}))
 
         async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
             await plugin.ephemeral(
                 where.channel, actor.user_id, text, thread_ts=where.thread_id, blocks=blocks
             )
 
-        await show_outcome(plugin, actor, where, outcome, answer)
+        await run_command(plugin, actor, where, Command("draft", {"instructions": ""}), answer)
 
     @app.action("sms_note")
     @tracked
@@ -117,12 +116,12 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         except Stale:
             await _say(respond, STALE_BUTTON)
             return
-        outcome = await commands.retry(core, actor, retried)
-        if not outcome.ok:
-            await _say(respond, outcome.text)
+        result = await facade.retry(actor, retried)
+        if not isinstance(result, Queued):
+            await _say(respond, result.text)
             return
         original = (body.get("message") or {}).get("text") or ""
-        done = f"{original}\n↻ Retried by <@{actor.user_id}>: {outcome.text}".strip()
+        done = f"{original}\n↻ Retried by <@{actor.user_id}>: {result.text}".strip()
         await respond(text=done, replace_original=True)
 
     @app.action("draft_send")
@@ -138,13 +137,11 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             return
         text = _value(body, "draft", "text").get("value") or ""
         where = ChatRef("slack", meta.channel, meta.thread_ts)
-        outcome = await drafts.send_draft(
-            core, _actor(body), where, meta.conversation, text, ai_assisted=meta.ai
-        )
-        if outcome.ok:
-            await respond(text=f"✅ {outcome.text}", replace_original=True)
+        result = await facade.send_draft(_actor(body), where, meta.conversation, text, ai=meta.ai)
+        if isinstance(result, Queued):
+            await respond(text=f"✅ {result.text}", replace_original=True)
         else:
-            await _say(respond, outcome.text)
+            await _say(respond, result.text)
 
     @app.action("draft_edit")
     @tracked
@@ -193,8 +190,8 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     @tracked
     async def on_close_shortcut(ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        outcome = await commands.execute(core, _actor(body), _message_place(body), Command("close"))
-        await _say(respond, outcome.text)
+        result = await facade.command(_actor(body), _message_place(body), Command("close"))
+        await _say(respond, result.text)
 
     @app.view(views.NOTE_MODAL)
     @tracked
@@ -232,14 +229,13 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         await ack()
         where = ChatRef("slack", meta.channel, meta.thread_ts)
         actor = _actor(body)
-        outcome = await drafts.send_draft(
-            core, actor, where, meta.conversation, text, ai_assisted=meta.ai
-        )
-        if outcome.ok and await _replace(meta.response_url, f"✅ {outcome.text}"):
+        result = await facade.send_draft(actor, where, meta.conversation, text, ai=meta.ai)
+        sent = isinstance(result, Queued)
+        if sent and await _replace(meta.response_url, f"✅ {result.text}"):
             return
         # A refusal (opted out, quiet hours, no permission) comes after the modal closed,
         # like the note and assign modals' answers; the draft message stays to try again.
-        answer = f"✅ {outcome.text}" if outcome.ok else outcome.text
+        answer = f"✅ {result.text}" if sent else result.text
         await plugin.ephemeral(where.channel, actor.user_id, answer, thread_ts=where.thread_id)
 
     async def modal_command(
@@ -253,10 +249,8 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         await ack()
         where = ChatRef("slack", channel, thread_ts)
         actor = _actor(body)
-        outcome = await commands.execute(core, actor, where, command)
-        await plugin.ephemeral(
-            where.channel, actor.user_id, outcome.text, thread_ts=where.thread_id
-        )
+        result = await facade.command(actor, where, command)
+        await plugin.ephemeral(where.channel, actor.user_id, result.text, thread_ts=where.thread_id)
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.config import TwilioSettings
-from bot.services.replies import MMS_MAX_BYTES
+from bot.domain.mms import MMS_MAX_BYTES
 from bot.types import OutboundFile
 from bridges.slack.media import TwilioMedia, read_capped
 

@@ -16,10 +16,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot.domain.commands import CommandError, parse_command
+from bot.domain.commands import Command
 from bot.ports import Rejected, RetryLater, ThreadGone
-from bot.services import chat_events, commands, drafts, queries
-from bot.types import Actor, ChatRef, ChatReply, OutboundFile, Outcome
+from bot.results import Drafted, Listed, Noted, Queued, Result
+from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.slack import render, views
 from bridges.slack.files import FileRefused
 
@@ -58,7 +58,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         if not user or user == plugin.bot_user_id:
             return
         where = ChatRef("slack", item["channel"], None, item["ts"])
-        outcome = await chat_events.lock_reaction(plugin.core, Actor("slack", user), where)
+        outcome = await plugin.facade.lock_reaction(Actor("slack", user), where)
         if outcome is not None:
             await plugin.ephemeral(item["channel"], user, outcome.text)
 
@@ -103,8 +103,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         if event.get("tab", "home") != "home":
             return
         user = event["user"]
-        async with plugin.core.db.session() as session:
-            homes = await queries.home(session, Actor("slack", user))
+        homes = await plugin.facade.home(Actor("slack", user))
         view = views.home_view(homes, user, plugin.team_url)
         try:
             await plugin.client.views_publish(user_id=user, view=view)
@@ -113,37 +112,26 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
 
 
 async def run_command(
-    plugin: SlackPlugin, actor: Actor, where: ChatRef, text: str, answer: Answer
+    plugin: SlackPlugin, actor: Actor, where: ChatRef, command: str | Command, answer: Answer
 ) -> None:
-    try:
-        command = parse_command(text)
-    except CommandError as exc:
-        await answer(str(exc), None)
-        return
-    outcome = await commands.execute(plugin.core, actor, where, command)
-    await show_outcome(plugin, actor, where, outcome, answer)
+    """Run a command for a member and answer them with what it did: a draft to review
+    (told "drafting…" while the AI writes), a list with links to threads, or a sentence."""
+    result = await plugin.facade.command(
+        actor, where, command, progress=lambda text: answer(text, None)
+    )
+    await answer(*rendered(plugin, result, where))
 
 
-async def show_outcome(
-    plugin: SlackPlugin, actor: Actor, where: ChatRef, outcome: Outcome, answer: Answer
-) -> None:
-    """Answer a member with what a command did: a draft to review, a list with links to
-    threads, or a sentence."""
-    if outcome.ok and "draft_request" in outcome.data:
-        await answer("✨ Drafting a reply… only you will see it.", None)
-        outcome = await drafts.request_draft(
-            plugin.core,
-            actor,
-            where,
-            str(outcome.data["draft_request"]),
-            conversation_id=outcome.conversation_id,
-        )
-    if outcome.ok and "draft" in outcome.data and outcome.conversation_id and where.thread_id:
-        await answer(outcome.text, views.draft_blocks(outcome, where.channel, where.thread_id))
-    elif outcome.ok and "items" in outcome.data:
-        await answer(views.items_text(outcome, plugin.team_url), None)
-    else:
-        await answer(outcome.text, None)
+def rendered(
+    plugin: SlackPlugin, result: Result, where: ChatRef
+) -> tuple[str, list[dict[str, Any]] | None]:
+    match result:
+        case Drafted(conversation_id=int(conversation_id)) if where.thread_id:
+            blocks = views.draft_blocks(result, conversation_id, where.channel, where.thread_id)
+            return result.text, blocks
+        case Listed():
+            return views.items_text(result, plugin.team_url), None
+    return result.text, None
 
 
 def _in_thread(message: dict[str, Any]) -> str | None:
@@ -171,7 +159,7 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
     files: tuple[OutboundFile, ...] = ()
     if event.get("files"):
         # Fetch files only for our threads, and only for someone who may write there.
-        allowed = await chat_events.may_share_files(plugin.core, Actor("slack", user), where)
+        allowed = await plugin.facade.may_share_files(Actor("slack", user), where)
         if allowed is None:
             return
         if not allowed.ok:
@@ -185,17 +173,17 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
     reply = ChatReply(
         Actor("slack", user), where, await plugin.plain_text(text), f"{channel}:{ts}", files
     )
-    outcome = await chat_events.thread_message(plugin.core, reply)
-    if outcome is None:
-        return
-    if not outcome.ok:
-        await plugin.ephemeral(channel, user, outcome.text, thread_ts=thread_ts)
-    elif "send_at" in outcome.data:
-        await _mark(plugin, channel, ts, render.STATUS_EMOJI["pending"])
-        if outcome.data.get("held"):
-            await plugin.ephemeral(channel, user, outcome.text, thread_ts=thread_ts)
-    else:
-        await _mark(plugin, channel, ts, render.NOTE_EMOJI)
+    match await plugin.facade.thread_message(reply):
+        case None:
+            return
+        case Queued(held=held, text=said):
+            await _mark(plugin, channel, ts, render.STATUS_EMOJI["pending"])
+            if held:
+                await plugin.ephemeral(channel, user, said, thread_ts=thread_ts)
+        case Noted():
+            await _mark(plugin, channel, ts, render.NOTE_EMOJI)
+        case result:
+            await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts)
 
 
 async def _mark(plugin: SlackPlugin, channel: str, ts: str, emoji: str) -> None:
@@ -219,9 +207,7 @@ async def _edited(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, An
     if not await plugin.first_event(body):
         return
     where = ChatRef("slack", event["channel"], thread_ts, message["ts"])
-    outcome = await chat_events.message_edited(
-        plugin.core, where, await plugin.plain_text(new_text)
-    )
+    outcome = await plugin.facade.message_edited(where, await plugin.plain_text(new_text))
     if outcome is not None:
         await plugin.ephemeral(event["channel"], user, outcome.text, thread_ts=thread_ts)
 
@@ -235,6 +221,6 @@ async def _deleted(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, A
     if not await plugin.first_event(body):
         return
     where = ChatRef("slack", event["channel"], thread_ts, message["ts"])
-    outcome = await chat_events.message_deleted(plugin.core, where)
+    outcome = await plugin.facade.message_deleted(where)
     if outcome is not None:
         await plugin.ephemeral(event["channel"], user, outcome.text, thread_ts=thread_ts)

@@ -30,7 +30,6 @@ STATUS_EMOJI = {
     "unknown": "grey_question",
 }
 NOTE_EMOJI = "lock"
-MARKS = (*dict.fromkeys(STATUS_EMOJI.values()), NOTE_EMOJI)
 
 STATE_BADGE = {
     "Open": "🟢 Open",

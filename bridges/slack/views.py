@@ -4,10 +4,9 @@ conversation lists with links to their threads, and the App Home tab."""
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
-from bot.services.queries import HOME_FILTERS, Home, InboxItem
-from bot.types import Outcome
+from bot.results import HOME_FILTERS, Drafted, Home, InboxItem, Listed
 from bridges.slack.render import STATE_BADGE, clip, escape, permalink
 
 NOTE_MODAL = "sms_note_modal"
@@ -76,28 +75,29 @@ def assign_modal(channel: str, thread_ts: str) -> dict[str, Any]:
     }
 
 
-def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+def draft_blocks(
+    draft: Drafted, conversation_id: int, channel: str, thread_ts: str
+) -> list[dict[str, Any]]:
     """A draft only its requester sees, in an editable box: Send, Edit (a modal with more
     room) or Discard."""
-    data = outcome.data
-    if data.get("ai"):
-        title = f"✨ *AI draft* · only you see this · {data.get('describe', '')}"
+    if draft.ai:
+        title = f"✨ *AI draft* · only you see this · {draft.describe}"
     else:
-        title = f"📋 *Snippet* `{escape(str(data.get('name', '')))}` · only you see this"
-    unknown = data.get("unknown_fields") or []
-    if unknown:
-        title += "\n⚠️ Unknown fields left as typed: " + ", ".join(f"`{f}`" for f in unknown)
-    draft = str(data.get("draft", ""))
+        title = f"📋 *Snippet* `{escape(draft.snippet or '')}` · only you see this"
+    if draft.unknown_fields:
+        title += "\n⚠️ Unknown fields left as typed: " + ", ".join(
+            f"`{f}`" for f in draft.unknown_fields
+        )
     meta = {
-        "conversation": outcome.conversation_id,
+        "conversation": conversation_id,
         "channel": channel,
         "thread_ts": thread_ts,
-        "ai": bool(data.get("ai")),
+        "ai": draft.ai,
     }
     value = json.dumps(meta)
     # The draft rides along for Edit in case Slack's state lacks the box; too long, it
     # does not fit a button value and Edit reads the box only.
-    edit_value = json.dumps({**meta, "text": draft}, ensure_ascii=False)
+    edit_value = json.dumps({**meta, "text": draft.text}, ensure_ascii=False)
     if len(edit_value) > BUTTON_VALUE_MAX:
         edit_value = value
     return [
@@ -110,7 +110,7 @@ def draft_blocks(outcome: Outcome, channel: str, thread_ts: str) -> list[dict[st
                 "type": "plain_text_input",
                 "action_id": "text",
                 "multiline": True,
-                "initial_value": clip(draft, 3000),
+                "initial_value": clip(draft.text, 3000),
             },
         },
         {
@@ -190,13 +190,11 @@ def item_line(item: InboxItem, team_url: str) -> str:
     return "• " + " · ".join(parts)
 
 
-def items_text(outcome: Outcome, team_url: str) -> str:
+def items_text(listed: Listed, team_url: str) -> str:
     """`/sms inbox` and `/sms search` answers: the summary and the linked list."""
-    items = cast(list[InboxItem], outcome.data.get("items") or [])
-    lines = [outcome.text, *(item_line(i, team_url) for i in items)]
-    total = outcome.data.get("total")
-    if isinstance(total, int) and total > len(items):
-        lines.append(f"_…and {total - len(items)} more._")
+    lines = [listed.text, *(item_line(i, team_url) for i in listed.items)]
+    if listed.total > len(listed.items):
+        lines.append(f"_…and {listed.total - len(listed.items)} more._")
     return clip("\n".join(lines), 3000)
 
 

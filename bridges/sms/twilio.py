@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 from twilio.base.exceptions import TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
@@ -21,11 +20,10 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot import metrics
-from bot.core import Core
 from bot.domain.phones import InvalidPhone, InvalidSender, normalize_phone, normalize_sender
+from bot.facade import Facade
 from bot.ports import OutcomeUnknown, Rejected, RetryLater, SentSms
-from bot.services.inbound import apply_status
-from bot.services.intake import Intake
+from bot.results import Unavailable
 from bot.types import InboundSms, MediaRef, StatusUpdate
 from bot.warn_once import WarnOncePerMinute
 
@@ -163,9 +161,8 @@ class TwilioGateway:
 class TwilioWebhooks:
     """`POST /twilio/sms` and `POST /twilio/status`."""
 
-    def __init__(self, core: Core, intake: Intake, auth_token: str) -> None:
-        self.core = core
-        self.intake = intake
+    def __init__(self, facade: Facade, auth_token: str) -> None:
+        self.facade = facade
         self.auth_token = auth_token.encode()
         self.validator = RequestValidator(auth_token)
         self.warnings = WarnOncePerMinute(log)
@@ -183,7 +180,7 @@ class TwilioWebhooks:
         form = {k: v for k, v in post.items() if isinstance(v, str)}
         if len(form) != len(post) or len(set(post.keys())) != len(post.keys()):
             return None
-        url = self.core.settings.public_url + path
+        url = self.facade.settings.public_url + path
         if request.query_string:
             url += "?" + request.query_string
         signature = request.headers.get("X-Twilio-Signature", "")
@@ -225,8 +222,8 @@ class TwilioWebhooks:
             metrics.WEBHOOKS.labels("twilio_sms", "bad_request").inc()
             return web.Response(status=400, text=f"{exc}\n")
         try:
-            accepted = await self.intake.accept(sms)
-        except SQLAlchemyError:
+            accepted = await self.facade.sms_received(sms)
+        except Unavailable:
             # Disk full, database locked or gone: nothing was committed; Twilio retries a 5xx.
             log.exception("could not store inbound sms %s", sms.provider_sid)
             metrics.WEBHOOKS.labels("twilio_sms", "error").inc()
@@ -249,13 +246,13 @@ class TwilioWebhooks:
             metrics.WEBHOOKS.labels("twilio_status", "bad_request").inc()
             return web.Response(status=400, text=f"{exc}\n")
         try:
-            outcome = await apply_status(self.core, update)
-        except SQLAlchemyError:
+            result = await self.facade.sms_status(update)
+        except Unavailable:
             log.exception("could not apply status of %s", update.provider_sid)
             return web.Response(
                 status=503, text="temporarily unavailable\n", headers={"Retry-After": "5"}
             )
-        metrics.WEBHOOKS.labels("twilio_status", "ok" if outcome.ok else "ignored").inc()
+        metrics.WEBHOOKS.labels("twilio_status", "ok" if result.ok else "ignored").inc()
         # An unknown sid is answered 200: Twilio cannot fix it by retrying.
         return web.Response(status=204)
 

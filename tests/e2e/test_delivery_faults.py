@@ -79,7 +79,7 @@ async def test_dropped_connection_is_unknown_and_not_repeated(
 async def test_retry_button_sends_an_unknown_sms_once_more_only_once(
     bridge: SmsBridge, twilio: TwilioStandIn
 ) -> None:
-    from bot.services.commands import retry
+    from bot.facade import Facade
     from bot.types import Actor
 
     await inbound(bridge, twilio, "hi")
@@ -87,12 +87,13 @@ async def test_retry_button_sends_an_unknown_sms_once_more_only_once(
     outcome = await reply(bridge, "did this go?")
     await wait_for(lambda: _is(status_of(bridge, outcome.message_id), "unknown"))
     assert bridge.core is not None
-    first = await retry(bridge.core, Actor("slack", "U0SAM"), outcome.message_id)
+    retry = Facade(bridge.core).retry
+    first = await retry(Actor("slack", "U0SAM"), outcome.message_id)
     assert first.ok, first.text
     await wait_for(lambda: twilio.messages)
-    second = await retry(bridge.core, Actor("slack", "U0SAM"), outcome.message_id)
+    second = await retry(Actor("slack", "U0SAM"), outcome.message_id)
     assert not second.ok and "retried by Sam" in second.text
-    outsider = await retry(bridge.core, Actor("slack", "U0GINA"), outcome.message_id)
+    outsider = await retry(Actor("slack", "U0GINA"), outcome.message_id)
     assert not outsider.ok
     assert [m["body"] for m in twilio.messages] == ["did this go?"]
 

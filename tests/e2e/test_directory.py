@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bot.config import parse_directory
-from bot.domain.commands import parse_command
-from bot.services.commands import execute
-from bot.types import Actor, ChatRef, Outcome
+from bot.facade import Facade
+from bot.results import Result
+from bot.types import Actor, ChatRef
 from storage.models import Member, MemberIdentity, Route
 from tests.conftest import DIRECTORY, LINE, make_settings
 
@@ -28,9 +28,9 @@ async def start(tmp_path: Path, directory: dict[str, Any]) -> SmsBridge:
     return app
 
 
-async def inbox(app: SmsBridge, actor: Actor) -> Outcome:
+async def inbox(app: SmsBridge, actor: Actor) -> Result:
     assert app.core is not None
-    return await execute(app.core, actor, SALES, parse_command("inbox"))
+    return await Facade(app.core).command(actor, SALES, "inbox")
 
 
 async def test_a_member_the_file_no_longer_lists_loses_access_at_the_next_start(

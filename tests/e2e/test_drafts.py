@@ -15,13 +15,12 @@ from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bot.config import AiSettings, Settings, parse_directory
-from bot.core import Core
-from bot.domain.commands import parse_command
 from bot.domain.prompt import NOTE_MARK
 from bot.domain.segments import segment_info
-from bot.services import commands
-from bot.services.drafts import NOT_CONFIGURED, request_draft, send_draft
-from bot.types import Actor, ChatRef, Outcome
+from bot.facade import DRAFTING, Facade
+from bot.results import Drafted, Queued, Result
+from bot.services.drafts import NOT_CONFIGURED
+from bot.types import Actor, ChatRef
 from storage.models import Conversation, Lead, Line, Member, Message, Thread
 from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
 from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
@@ -59,9 +58,9 @@ def settings(settings: Settings, ai_standin: OpenAIStandIn) -> Settings:
     return replace(settings, ai=ai, undo_seconds=1.0, directory=parse_directory(data))
 
 
-def core_of(bridge: SmsBridge) -> Core:
+def facade_of(bridge: SmsBridge) -> Facade:
     assert bridge.core is not None
-    return bridge.core
+    return Facade(bridge.core)
 
 
 async def start_conversation(bridge: SmsBridge, twilio: TwilioStandIn) -> int:
@@ -92,8 +91,8 @@ async def start_conversation(bridge: SmsBridge, twilio: TwilioStandIn) -> int:
         return conv.id
 
 
-async def run(bridge: SmsBridge, actor: Actor, where: ChatRef, text: str) -> Outcome:
-    return await commands.execute(core_of(bridge), actor, where, parse_command(text))
+async def run(bridge: SmsBridge, actor: Actor, where: ChatRef, text: str) -> Result:
+    return await facade_of(bridge).command(actor, where, text)
 
 
 async def outbound(bridge: SmsBridge) -> list[Message]:
@@ -107,16 +106,21 @@ async def test_draft_prompt_holds_history_notes_voice_and_lead_and_nothing_else(
 ) -> None:
     conv_id = await start_conversation(bridge, twilio)
     assert (await run(bridge, DANA, THREAD, "note Gate code 4411, big dog")).ok
-    asked = await run(bridge, DANA, THREAD, "draft offer Thursday 9am")
-    assert asked.data == {"draft_request": "offer Thursday 9am"}
+    told: list[str] = []
 
-    outcome = await request_draft(core_of(bridge), DANA, THREAD, "offer Thursday 9am")
+    async def progress(text: str) -> None:
+        told.append(text)
 
-    assert outcome.ok and outcome.conversation_id == conv_id
+    outcome = await facade_of(bridge).command(
+        DANA, THREAD, "draft offer Thursday 9am", progress=progress
+    )
+
+    assert told == [DRAFTING]  # said before the AI answers
+    assert isinstance(outcome, Drafted) and outcome.conversation_id == conv_id
     assert outcome.text == '"Hi Jo, Thursday at 9 works!" - Acme'  # straight quotes: GSM-7
-    assert outcome.data["draft"] == outcome.text and outcome.data["ai"] is True
-    assert outcome.data["describe"] == segment_info(outcome.text).describe()
-    assert outcome.data["describe"].startswith("1 segment · GSM-7")
+    assert outcome.ai is True and outcome.model == MODEL
+    assert outcome.describe == segment_info(outcome.text).describe()
+    assert outcome.describe.startswith("1 segment · GSM-7")
     request = ai_standin.completions[0]["request"]
     assert request["model"] == MODEL and request["temperature"] == 0.3
     system, user = (m["content"] for m in request["messages"])
@@ -137,7 +141,7 @@ async def test_draft_by_conversation_id_from_a_button(
     bridge: SmsBridge, twilio: TwilioStandIn, ai_standin: OpenAIStandIn
 ) -> None:
     conv_id = await start_conversation(bridge, twilio)
-    outcome = await request_draft(core_of(bridge), DANA, CHANNEL, "", conversation_id=conv_id)
+    outcome = await facade_of(bridge).request_draft(DANA, CHANNEL, "", conversation_id=conv_id)
     assert outcome.ok and outcome.conversation_id == conv_id
     assert "No special instructions" in ai_standin.prompts[0][1]["content"]
 
@@ -148,7 +152,7 @@ async def test_slow_model_is_a_short_refusal_within_the_timeout(
     await start_conversation(bridge, twilio)
     ai_standin.delay = 5.0
     started = time.monotonic()
-    outcome = await request_draft(core_of(bridge), DANA, THREAD, "")
+    outcome = await facade_of(bridge).request_draft(DANA, THREAD, "")
     assert time.monotonic() - started < 3.0
     assert not outcome.ok
     assert outcome.text == "No draft: the AI took too long. Nothing was sent."
@@ -171,7 +175,7 @@ async def test_model_errors_are_short_refusals(
 ) -> None:
     await start_conversation(bridge, twilio)
     ai_standin.fail_next(status, path_contains="/chat/completions")
-    outcome = await request_draft(core_of(bridge), DANA, THREAD, "")
+    outcome = await facade_of(bridge).request_draft(DANA, THREAD, "")
     assert not outcome.ok and outcome.text == text
     assert await outbound(bridge) == []
 
@@ -181,7 +185,7 @@ async def test_refusal_by_the_model(
 ) -> None:
     await start_conversation(bridge, twilio)
     ai_standin.refuse = True
-    outcome = await request_draft(core_of(bridge), DANA, THREAD, "")
+    outcome = await facade_of(bridge).request_draft(DANA, THREAD, "")
     assert not outcome.ok and outcome.text.startswith("No draft: the AI declined: I'm sorry")
 
 
@@ -189,11 +193,11 @@ async def test_without_a_key_drafts_say_they_are_not_configured(
     settings: Settings, twilio: TwilioStandIn, ai_standin: OpenAIStandIn
 ) -> None:
     async with SmsBridge(replace(settings, ai=None), Options(worker_kwargs={"poll": 0.05})) as app:
-        assert core_of(app).drafter is None
+        assert app.core is not None and app.core.drafter is None
         conv_id = await start_conversation(app, twilio)
-        outcome = await request_draft(core_of(app), DANA, THREAD, "")
+        outcome = await facade_of(app).request_draft(DANA, THREAD, "")
         assert not outcome.ok and outcome.text == NOT_CONFIGURED
-        by_id = await request_draft(core_of(app), DANA, CHANNEL, "", conversation_id=conv_id)
+        by_id = await facade_of(app).request_draft(DANA, CHANNEL, "", conversation_id=conv_id)
         assert by_id.text == NOT_CONFIGURED
     assert ai_standin.completions == []
 
@@ -214,7 +218,7 @@ async def test_only_members_with_the_draft_permission_get_drafts(
     words: str,
 ) -> None:
     conv_id = await start_conversation(bridge, twilio)
-    outcome = await request_draft(core_of(bridge), actor, CHANNEL, "", conversation_id=conv_id)
+    outcome = await facade_of(bridge).request_draft(actor, CHANNEL, "", conversation_id=conv_id)
     assert not outcome.ok and words in outcome.text
     assert ai_standin.completions == []
 
@@ -223,10 +227,10 @@ async def test_no_draft_for_an_opted_out_lead_or_outside_a_conversation(
     bridge: SmsBridge, twilio: TwilioStandIn, ai_standin: OpenAIStandIn
 ) -> None:
     await start_conversation(bridge, twilio)
-    outside = await request_draft(core_of(bridge), DANA, CHANNEL, "")
+    outside = await facade_of(bridge).request_draft(DANA, CHANNEL, "")
     assert not outside.ok and "ask inside the conversation's thread" in outside.text
     await run(bridge, DANA, THREAD, "optout")
-    opted = await request_draft(core_of(bridge), DANA, THREAD, "")
+    opted = await facade_of(bridge).request_draft(DANA, THREAD, "")
     assert not opted.ok and "opted out" in opted.text
     assert ai_standin.completions == []
 
@@ -235,11 +239,11 @@ async def test_sending_a_draft_takes_the_undo_window_and_records_ai_and_approver
     bridge: SmsBridge, twilio: TwilioStandIn
 ) -> None:
     conv_id = await start_conversation(bridge, twilio)
-    draft = await request_draft(core_of(bridge), DANA, THREAD, "")
+    draft = await facade_of(bridge).request_draft(DANA, THREAD, "")
     edited = draft.text + " See you!"
-    outcome = await send_draft(core_of(bridge), DANA, THREAD, conv_id, edited, ai_assisted=True)
-    assert outcome.ok and "in 1s (undo window)" in outcome.text
-    assert outcome.data["ai_assisted"] is True and outcome.data["approved_by"] == "Dana"
+    outcome = await facade_of(bridge).send_draft(DANA, THREAD, conv_id, edited, ai=True)
+    assert isinstance(outcome, Queued) and "in 1s (undo window)" in outcome.text
+    assert outcome.ai_assisted is True and outcome.author == "Dana"
     [pending] = await outbound(bridge)
     assert pending.status == "pending" and twilio.messages == []
 
@@ -256,7 +260,7 @@ async def test_a_sent_draft_can_still_be_canceled_inside_the_undo_window(
     bridge: SmsBridge, twilio: TwilioStandIn
 ) -> None:
     conv_id = await start_conversation(bridge, twilio)
-    await send_draft(core_of(bridge), DANA, THREAD, conv_id, "Hi Jo!", ai_assisted=True)
+    await facade_of(bridge).send_draft(DANA, THREAD, conv_id, "Hi Jo!", ai=True)
     canceled = await run(bridge, DANA, THREAD, "cancel")
     assert canceled.ok and "was not sent" in canceled.text
     await wait_for(lambda: _status(bridge, "canceled"))
@@ -268,7 +272,7 @@ async def test_a_draft_is_never_sent_to_an_opted_out_lead_or_by_an_outsider(
     bridge: SmsBridge, twilio: TwilioStandIn
 ) -> None:
     conv_id = await start_conversation(bridge, twilio)
-    outsider = await send_draft(core_of(bridge), GINA, CHANNEL, conv_id, "Hi", ai_assisted=True)
+    outsider = await facade_of(bridge).send_draft(GINA, CHANNEL, conv_id, "Hi", ai=True)
     assert not outsider.ok and "not a member" in outsider.text
     other_thread = ChatRef("slack", "C0SALES", "1799999999.000100")
     async with bridge.db.session() as s, s.begin():
@@ -282,12 +286,10 @@ async def test_a_draft_is_never_sent_to_an_opted_out_lead_or_by_an_outsider(
                 thread_id=other_thread.thread_id,
             )
         )
-    misplaced = await send_draft(
-        core_of(bridge), DANA, other_thread, conv_id, "Hi", ai_assisted=True
-    )
+    misplaced = await facade_of(bridge).send_draft(DANA, other_thread, conv_id, "Hi", ai=True)
     assert not misplaced.ok and "another conversation" in misplaced.text
     await run(bridge, DANA, THREAD, "optout")
-    opted = await send_draft(core_of(bridge), DANA, THREAD, conv_id, "Hi", ai_assisted=True)
+    opted = await facade_of(bridge).send_draft(DANA, THREAD, conv_id, "Hi", ai=True)
     assert not opted.ok and "opted out" in opted.text
     assert await outbound(bridge) == []
     await _quiet(0.3)
@@ -303,17 +305,18 @@ async def test_snippet_is_merged_and_shown_like_a_draft_then_sent(
 
     in_thread = await run(bridge, DANA, THREAD, "snippet hello")
     merged = "Hi Jo, Dana from Sales here about order {order}."
-    assert in_thread.ok and in_thread.text == merged and in_thread.conversation_id == conv_id
-    assert in_thread.data["draft"] == merged and in_thread.data["ai"] is False
-    assert in_thread.data["describe"] == segment_info(merged).describe()
-    assert in_thread.data["unknown_fields"] == ["order"]
+    assert isinstance(in_thread, Drafted) and in_thread.text == merged
+    assert in_thread.conversation_id == conv_id and in_thread.ai is False
+    assert in_thread.describe == segment_info(merged).describe()
+    assert in_thread.unknown_fields == ("order",) and in_thread.snippet == "hello"
 
     in_channel = await run(bridge, DANA, CHANNEL, "snippet hello")
+    assert isinstance(in_channel, Drafted)
     assert in_channel.text == "Hi there, Dana from Sales here about order {order}."
     assert in_channel.conversation_id is None
 
     fixed = merged.replace("{order}", "1234")
-    sent = await send_draft(core_of(bridge), DANA, THREAD, conv_id, fixed, ai_assisted=False)
+    sent = await facade_of(bridge).send_draft(DANA, THREAD, conv_id, fixed, ai=False)
     assert sent.ok
     await wait_for(lambda: twilio.messages)
     [message] = await outbound(bridge)
@@ -322,7 +325,7 @@ async def test_snippet_is_merged_and_shown_like_a_draft_then_sent(
 
 async def test_token_usage_is_in_metrics(bridge: SmsBridge, twilio: TwilioStandIn) -> None:
     await start_conversation(bridge, twilio)
-    assert (await request_draft(core_of(bridge), DANA, THREAD, "")).ok
+    assert (await facade_of(bridge).request_draft(DANA, THREAD, "")).ok
     async with aiohttp.ClientSession() as http:
         async with http.get(bridge.settings.public_url + "/metrics") as response:
             body = await response.text()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.app import SmsBridge
 from bot.config import AiSettings
-from bot.services.drafts import request_draft
+from bot.facade import Facade
 from bot.types import Actor, ChatRef
 from storage.models import Delivery, DeliveryAttempt, Message, Thread
 from tests.conftest import wait_for
@@ -223,7 +223,7 @@ async def test_openai_errors_are_a_short_refusal_and_nothing_is_sent(
     openai_standin.fail_next(path_contains="/chat/completions", **fault)
     where = ChatRef("slack", SALES, header["ts"])
     started = time.monotonic()
-    task = asyncio.create_task(request_draft(env.app.core, DANA, where, ""))  # type: ignore[arg-type]
+    task = asyncio.create_task(Facade(env.app.core).request_draft(DANA, where, ""))  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
     await healthz_at_once(env.app)
     outcome = await task
@@ -235,7 +235,7 @@ async def test_openai_errors_are_a_short_refusal_and_nothing_is_sent(
         await metric(env.app, "smsbridge_ai_drafts_total", outcome="refused") >= 1
     )
     # The model answers again: drafts work again.
-    outcome = await request_draft(env.app.core, DANA, where, "")  # type: ignore[arg-type]
+    outcome = await Facade(env.app.core).request_draft(DANA, where, "")  # type: ignore[arg-type]
     assert outcome.ok, outcome.text
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bot.config import parse_directory
-from bot.domain.commands import parse_command
-from bot.services.commands import execute
+from bot.facade import Facade
+from bot.results import Listed, Queued, Result
 from bot.services.views import derived_state
-from bot.types import Actor, ChatRef, Outcome
+from bot.types import Actor, ChatRef
 from storage.models import Conversation, Message
 from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
 from tests.standins.twilio import TwilioStandIn
@@ -28,9 +28,16 @@ async def sms(bridge: SmsBridge, twilio: TwilioStandIn, body: str, frm: str = LE
     await applied(bridge)
 
 
-async def run(bridge: SmsBridge, actor: Actor, text: str, where: ChatRef = SALES) -> Outcome:
+async def run(bridge: SmsBridge, actor: Actor, text: str, where: ChatRef = SALES) -> Result:
     assert bridge.core is not None
-    return await execute(bridge.core, actor, where, parse_command(text))
+    return await Facade(bridge.core).command(actor, where, text)
+
+
+async def total(bridge: SmsBridge, actor: Actor, text: str, where: ChatRef = SALES) -> int:
+    """How many conversations `/sms inbox …` or `/sms search …` finds."""
+    listed = await run(bridge, actor, text, where)
+    assert isinstance(listed, Listed), listed
+    return listed.total
 
 
 async def conversation(bridge: SmsBridge) -> Conversation:
@@ -44,16 +51,15 @@ async def test_states_unread_and_assignment(bridge: SmsBridge, twilio: TwilioSta
     conv = await conversation(bridge)
     assert (derived_state(conv), conv.unread_count) == ("Needs response", 2)
 
-    inbox = await run(bridge, SAM, "inbox unread")
-    assert inbox.ok and inbox.data["total"] == 1
-    assert (await run(bridge, SAM, "inbox unassigned")).data["total"] == 1
+    assert await total(bridge, SAM, "inbox unread") == 1
+    assert await total(bridge, SAM, "inbox unassigned") == 1
 
     assigned = await run(bridge, DANA, f"assign @sam {LEAD}")
     assert assigned.ok, assigned.text
     conv = await conversation(bridge)
     assert conv.assignee.name == "Sam" and conv.unread_count == 0
-    assert (await run(bridge, SAM, "inbox mine")).data["total"] == 1
-    assert (await run(bridge, SAM, "inbox unassigned")).data["total"] == 0
+    assert await total(bridge, SAM, "inbox mine") == 1
+    assert await total(bridge, SAM, "inbox unassigned") == 0
 
     assert (await run(bridge, SAM, f"close {LEAD}")).ok
     assert derived_state(await conversation(bridge)) == "Closed"
@@ -96,8 +102,8 @@ async def test_organizations_are_isolated(bridge: SmsBridge, twilio: TwilioStand
     # Gina (Globex) cannot act from Acme's channel, nor see Acme's leads from her own.
     assert not (await run(bridge, gina, f"close {LEAD}")).ok
     globex = ChatRef("slack", "C0GLOBEX")
-    assert (await run(bridge, gina, "inbox all", globex)).data["total"] == 0
-    assert (await run(bridge, gina, f"search {LEAD}", globex)).data["total"] == 0
+    assert await total(bridge, gina, "inbox all", globex) == 0
+    assert await total(bridge, gina, f"search {LEAD}", globex) == 0
     assert not (await run(bridge, gina, f"close {LEAD}", globex)).ok
 
 
@@ -144,9 +150,8 @@ async def test_quiet_hours_refuse_or_hold(tmp_path, twilio: TwilioStandIn) -> No
     held_settings = replace(base, directory=parse_directory(data))
     async with SmsBridge(held_settings, Options()) as bridge:
         held = await run(bridge, DANA, f"new {LEAD} hello")
-        assert held.ok and "quiet hours" in held.text
-        send_at = datetime.fromisoformat(str(held.data["send_at"]))
-        assert send_at > datetime.now(UTC)
+        assert isinstance(held, Queued) and held.held and "quiet hours" in held.text
+        assert held.send_at > datetime.now(UTC)
     assert twilio.messages == []
 
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Options, SmsBridge
 from bot.config import TwilioSettings, parse_directory
-from bot.domain.commands import parse_command
-from bot.services.commands import execute
-from bot.types import Actor, ChatRef, Outcome
+from bot.facade import Facade
+from bot.results import Listed, Queued, Result
+from bot.types import Actor, ChatRef
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -44,9 +44,9 @@ def server(tmp_path: Path, twilio: TwilioStandIn, **settings: Any) -> SmsBridge:
     return SmsBridge(base, Options())
 
 
-async def run(bridge: SmsBridge, text: str) -> Outcome:
+async def run(bridge: SmsBridge, text: str) -> Result:
     assert bridge.core is not None
-    return await execute(bridge.core, DANA, SALES, parse_command(text))
+    return await Facade(bridge.core).command(DANA, SALES, text)
 
 
 def window_around_now_in(zone: str) -> list[str]:
@@ -63,9 +63,9 @@ async def test_quiet_hours_by_the_leads_zone_hold_a_reply_the_teams_clock_would_
         tmp_path, twilio, timezone="Asia/Kolkata", quiet_hours=quiet, quiet_hours_zone="lead"
     ) as bridge:
         held = await run(bridge, f"new {LEAD} hello")
-        assert held.ok and "Held for quiet hours" in held.text, held.text
-        assert "America/Los_Angeles" in held.text
-        assert datetime.fromisoformat(str(held.data["send_at"])) > datetime.now(UTC)
+        assert isinstance(held, Queued) and held.held, held.text
+        assert "Held for quiet hours" in held.text and "America/Los_Angeles" in held.text
+        assert held.send_at > datetime.now(UTC)
     assert twilio.messages == []
 
 
@@ -94,8 +94,8 @@ async def test_smart_quotes_go_out_as_gsm7_when_the_organization_asks(
 ) -> None:
     async with server(tmp_path, twilio, gsm_smart_quotes=True) as bridge:
         sent = await run(bridge, f"new {LEAD} “Great” — we’ll be there…")
-        assert sent.ok and "GSM-7" in sent.text, sent.text
-        assert sent.data["cost"] is None
+        assert isinstance(sent, Queued) and "GSM-7" in sent.text, sent.text
+        assert sent.cost is None
         await wait_for(lambda: twilio.messages)
     assert twilio.messages[0]["body"] == '"Great" - we\'ll be there...'
     assert twilio.messages[0]["num_segments"] == "1"
@@ -106,8 +106,8 @@ async def test_without_smart_quotes_the_author_learns_which_character_forced_ucs
 ) -> None:
     async with server(tmp_path, twilio) as bridge:
         sent = await run(bridge, f"new {LEAD} We’ll be there at 9")
-        assert sent.ok and "UCS-2" in sent.text
-        assert "`’` (U+2019)" in str(sent.data["cost"])
+        assert isinstance(sent, Queued) and "UCS-2" in sent.text
+        assert "`’` (U+2019)" in str(sent.cost)
 
 
 async def test_the_inbox_shows_each_conversations_last_message(
@@ -118,6 +118,7 @@ async def test_the_inbox_shows_each_conversations_last_message(
         assert (await twilio.send_inbound(url, from_=LEAD, to=LINE, body="Is Tuesday ok?"))[0]
         await applied(bridge)
         listed = await run(bridge, "inbox")
-        (item,) = listed.data["items"]  # type: ignore[misc]
+        assert isinstance(listed, Listed)
+        (item,) = listed.items
         assert item.conversation.preview == "Is Tuesday ok?"
         assert item.conversation.lead_zone == "America/Los_Angeles"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import io
 
 from bot.app import SmsBridge
-from bot.domain.commands import parse_command
 from bot.domain.contacts import read_contacts
-from bot.services.commands import execute
+from bot.facade import Facade
+from bot.results import InboxItem, Listed
 from bot.services.contacts import import_contacts
-from bot.services.queries import InboxItem
 from bot.types import Actor, ChatRef
 from tests.conftest import LINE, applied
 from tests.standins.twilio import TwilioStandIn
@@ -28,10 +27,9 @@ async def texts(bridge: SmsBridge, twilio: TwilioStandIn, frm: str, body: str, t
 
 async def search(bridge: SmsBridge, query: str, who: Actor = DANA, where: ChatRef = SALES):
     assert bridge.core is not None
-    outcome = await execute(bridge.core, who, where, parse_command(f"search {query}"))
-    assert outcome.ok, outcome.text
-    items = outcome.data["items"]
-    assert isinstance(items, list)
+    listed = await Facade(bridge.core).command(who, where, f"search {query}")
+    assert isinstance(listed, Listed), listed.text
+    items = list(listed.items)
     return [(i.conversation.lead_phone, i.conversation.preview) for i in items], items
 
 

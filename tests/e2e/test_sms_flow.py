@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.app import SmsBridge
+from bot.results import Queued
 from bot.services.conversations import start_conversation
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
-from bot.types import Outcome
 from storage.models import Conversation, Delivery, Lead, Line, Message
 from tests.conftest import LEAD, LINE, applied, queue_reply, wait_for
 from tests.standins.twilio import TwilioStandIn
@@ -20,7 +20,7 @@ async def messages(bridge: SmsBridge) -> list[Message]:
         return list(await s.scalars(select(Message).order_by(Message.id)))
 
 
-async def reply(bridge: SmsBridge, text: str, **kw: object) -> Outcome:
+async def reply(bridge: SmsBridge, text: str, **kw: object) -> Queued:
     assert bridge.core is not None
     return await queue_reply(bridge.core, text, **kw)
 

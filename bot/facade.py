@@ -1,0 +1,163 @@
+"""The one door bridges use into the core. Each method is one thing a person (or an outside
+system) did, runs in its own transaction, and answers with a typed result from
+bot/results.py; a database that cannot take the request raises `Unavailable`. Bridges
+import this, bot/results.py, bot/types.py, bot/ports.py and bot/domain/, never storage/.
+
+A bridge parses its platform's payload into the core's types, calls a method here, and
+renders the answer; it decides nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.core import Core
+from bot.domain.commands import Command, CommandError, parse_command
+from bot.results import Done, Drafted, Home, Queued, Refused, Result, Unavailable
+from bot.services import chat_events, commands, drafts, inbound, queries
+from bot.services.access import first_time
+from bot.services.intake import Accepted, Intake
+from bot.types import Actor, ChatRef, ChatReply, InboundSms, StatusUpdate
+
+T = TypeVar("T")
+
+DRAFTING = "✨ Drafting a reply… only you will see it."
+DRAFT_DISCARDED = "Draft discarded; nothing was sent."
+
+# Told what is happening while a slow step (the AI) runs.
+Progress = Callable[[str], Awaitable[None]]
+
+
+class Facade:
+    def __init__(self, core: Core, intake: Intake | None = None) -> None:
+        self.core = core
+        self.intake = intake
+
+    @property
+    def settings(self) -> Settings:
+        return self.core.settings
+
+    async def _run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        try:
+            return await self.core.run(work)
+        except SQLAlchemyError as exc:
+            raise Unavailable(f"the database could not take it: {exc}") from exc
+
+    # ---- what teammates do in a mirrored thread ------------------------------------
+
+    async def thread_message(self, reply: ChatReply) -> Result | None:
+        """A human message in a thread: `Queued` (a reply, goes out as SMS), `Noted` (a
+        note) or `Refused` (nothing sent). None: not a mirrored thread, or seen before."""
+        return await self._run(lambda s: chat_events.thread_message(self.core, s, reply))
+
+    async def message_edited(self, where: ChatRef, new_text: str) -> Result | None:
+        """An edit of the teammate's own post (`where.post_id`): inside the undo window
+        `Done` (the SMS will say the new text) or `Noted` (edited into a note)."""
+        return await self._run(lambda s: chat_events.message_edited(self.core, s, where, new_text))
+
+    async def message_deleted(self, where: ChatRef) -> Result | None:
+        """A deleted post: inside the undo window its SMS is canceled (`Done`)."""
+        return await self._run(lambda s: chat_events.message_deleted(self.core, s, where))
+
+    async def lock_reaction(self, actor: Actor, where: ChatRef) -> Result | None:
+        """🔒 on one's own reply inside the undo window: `Noted`, the SMS is not sent."""
+        return await self._run(lambda s: chat_events.lock_reaction(self.core, s, actor, where))
+
+    # ---- commands, buttons and drafts ----------------------------------------------
+
+    async def command(
+        self,
+        actor: Actor,
+        where: ChatRef,
+        command: str | Command,
+        *,
+        progress: Progress | None = None,
+    ) -> Result:
+        """`/sms <text>` (or a button's Command). `draft` asks the AI and answers
+        `Drafted`; `progress` is told DRAFTING first, as the AI may take seconds."""
+        if isinstance(command, str):
+            try:
+                command = parse_command(command)
+            except CommandError as exc:
+                return Refused(str(exc))
+        parsed = command
+        result = await self._run(lambda s: commands.execute(self.core, s, actor, where, parsed))
+        if isinstance(result, commands.DraftAsked):
+            if progress is not None:
+                await progress(DRAFTING)
+            return await self.request_draft(
+                actor, where, result.instructions, conversation_id=result.conversation_id
+            )
+        return result
+
+    async def request_draft(
+        self,
+        actor: Actor,
+        where: ChatRef,
+        instructions: str = "",
+        *,
+        conversation_id: int | None = None,
+    ) -> Drafted | Refused:
+        """A draft of the next reply for `actor`'s eyes only (the conversation of the
+        thread `where`, or `conversation_id`). Never sends anything."""
+        try:
+            return await drafts.request_draft(
+                self.core, actor, where, instructions, conversation_id=conversation_id
+            )
+        except SQLAlchemyError as exc:
+            raise Unavailable(f"the database could not take it: {exc}") from exc
+
+    async def send_draft(
+        self, actor: Actor, where: ChatRef, conversation_id: int, text: str, *, ai: bool
+    ) -> Queued | Refused:
+        """Send (from the draft, or its edit box after Edit): the text, as it stands now,
+        goes out like any reply (undo window, opt-out, quiet hours, permissions), with
+        `actor` recorded as its author and approver."""
+        return await self._run(
+            lambda s: drafts.send_draft(
+                self.core, s, actor, where, conversation_id, text, ai_assisted=ai
+            )
+        )
+
+    @staticmethod
+    def discard_draft() -> Done:
+        """Discard: nothing happens but the draft going away."""
+        return Done(DRAFT_DISCARDED)
+
+    async def retry(self, actor: Actor, message_id: int) -> Result:
+        """The Retry button under a failed or unknown SMS: `Queued` once; later clicks
+        are refused."""
+        return await self._run(lambda s: commands.retry(self.core, s, actor, message_id))
+
+    # ---- what bridges look up --------------------------------------------------------
+
+    async def home(self, actor: Actor, *, limit: int = 3) -> list[Home]:
+        """The inbox at a glance of every organization `actor` is a member of."""
+        return await self._run(lambda s: queries.home(s, actor, limit=limit))
+
+    async def may_share_files(self, actor: Actor, where: ChatRef) -> Done | Refused | None:
+        """Before fetching the files of a thread message: None when the thread mirrors no
+        conversation (not ours), `Refused` when the author may not write there."""
+        return await self._run(lambda s: chat_events.may_share_files(s, actor, where))
+
+    async def first_time(self, platform: str, key: str) -> bool:
+        """Record an outside event id; False when it was seen before (a platform retry)."""
+        return await self._run(lambda s: first_time(s, platform, key))
+
+    # ---- the SMS provider's webhooks ---------------------------------------------------
+
+    async def sms_received(self, sms: InboundSms) -> Accepted:
+        """An inbound SMS, verified: "stored" (committed; applied right after, in order
+        per lead and line), "duplicate" or "unknown_line"."""
+        if self.intake is None:
+            raise RuntimeError("this process takes no inbound SMS (no intake)")
+        return await self.intake.accept(sms)
+
+    async def sms_status(self, update: StatusUpdate) -> Done | Refused:
+        """A delivery status callback: `Done` (applied or unchanged) or `Refused` (an
+        unknown message or status; retrying would not help)."""
+        return await self._run(lambda s: inbound.apply_status(self.core, s, update))
