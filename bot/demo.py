@@ -12,6 +12,7 @@ follows."""
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 import tempfile
 import time
@@ -93,6 +94,8 @@ async def run_demo() -> int:
         parse_directory,
     )
     from bot.demo_automations import show_automations
+    from bot.domain.contacts import read_contacts
+    from bot.services.contacts import import_contacts
     from tests.conftest import free_port
     from tests.discord_fixtures import answered, custom_ids
     from tests.standins import slack_payloads as sp
@@ -201,6 +204,10 @@ async def run_demo() -> int:
             return event
 
         try:
+            assert app.core is not None
+            contacts = f"phone,name,company,plan\n{LEAD},Maria Lopez,Lopez Bakery,gold\n"
+            imported = await import_contacts(app.core, 1, read_contacts(io.StringIO(contacts)))
+            say("dana", f"smsbridge contacts import leads.csv: {imported.describe()}")
             say("lead", f"{LEAD} texts {LINE}: “Hi, can I get a quote for a roof repair?”")
             status, _ = await twilio.send_inbound(
                 webhook, from_=LEAD, to=LINE, body="Hi, can I get a quote for a roof repair?"
@@ -209,6 +216,8 @@ async def run_demo() -> int:
             first = await until(lambda: thread())
             header = slack.posts(CHANNEL)[0]
             say("slack", f"#sales: header card “{header['text']}” (thread {header['ts']})")
+            who = header["blocks"][0]["text"]["text"].split("\n")[0].replace("*", "")
+            say("slack", f"  the card: {who.replace('`', '')}")
             say("slack", f"  in the thread, as {first[0]['username']}: “{first[0]['text']}”")
             dpost = await until(lambda: _first(discord_api.threads_of(FORUM)))
             lead_post = await until(lambda: _first(discord_lead_posts(dpost["id"])))

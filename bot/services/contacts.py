@@ -35,8 +35,10 @@ class ImportSummary:
         return self.added + self.updated + self.unchanged + len(self.skipped)
 
     def describe(self) -> str:
+        rows = "row" if self.rows == 1 else "rows"
+        leads = "lead" if self.added == 1 else "leads"
         return (
-            f"{self.rows} rows: {self.added} leads added, {self.updated} updated,"
+            f"{self.rows} {rows}: {self.added} {leads} added, {self.updated} updated,"
             f" {self.unchanged} unchanged, {len(self.skipped)} skipped"
         )
 

@@ -74,7 +74,7 @@ async def test_import_reports_bad_rows_by_line_and_reimport_updates_without_dupl
     code, out = await smsbridge(
         env, "contacts", "import", str(tmp_path / "again.csv"), "--organization", "acme"
     )
-    assert "1 rows: 0 leads added, 1 updated" in out, out
+    assert "1 row: 0 leads added, 1 updated" in out, out
 
     code, exported = await smsbridge(env, "contacts", "export", "--organization", "acme")
     assert code == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.demo import run_demo
@@ -12,17 +14,23 @@ async def test_demo_shows_sms_slack_discord_and_ai_draft(
 ) -> None:
     assert await run_demo() == 0
     out = capsys.readouterr().out
+    # A named lead, and their local time
+    assert "1 row: 1 lead added" in out
+    assert "header card “SMS conversation with Maria Lopez (Needs response)”" in out
+    assert re.search(
+        r"the card: ML  Maria Lopez  ·  \+14155550123  ·  🕘 \d+:\d\d [AP]M for them", out
+    )
     # Slack
     assert "#sales: header card" in out
     assert "the reply is marked :hourglass_flowing_sand:" in out
     assert "the note is marked :lock:" in out
     assert "only Dana sees" in out and "opted out" in out
     # Discord
-    assert "#sms-leads: forum post “+14155550123 · Sales”, tagged Needs response" in out
-    assert "in the post, as +14155550123: “Hi, can I get a quote for a roof repair?”" in out
+    assert "#sms-leads: forum post “Maria Lopez · Sales”, tagged Needs response" in out
+    assert "as Maria Lopez (+14155550123): “Hi, can I get a quote for a roof repair?”" in out
     assert "the note is marked 🔒" in out
     assert "now tagged Needs response, Opted out" in out
-    assert "sent as SMS to +14155550123 by Dana  ✅" in out
+    assert "sent as SMS to Maria Lopez by Dana  ✅" in out
     # AI draft: requested, edited, sent
     assert "only Dana sees the draft" in out
     assert "history and notes included: True" in out
