@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "HELP_TEXT", "INBOX_FILTERS", "Command", "CommandError", 
 COMMANDS = (
     "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft",
     "note", "new", "search", "inbox", "tag", "snippet", "block", "unblock", "blocked",
-    "report", "help",
+    "report", "member", "route", "help",
 )  # fmt: skip
 REPORT_PERIODS = ("today", "week", "month")
 INBOX_FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
@@ -31,7 +31,9 @@ _ALIASES = {
 _PHONE_ONLY = ("unassign", "close", "reopen", "optout", "optin", "cancel", "block", "unblock")
 _NAME_RE = re.compile(r"[a-z0-9_-]{1,32}")
 # Slack "<@U123|dana>" / "<@U123>", Discord "<@123>" / "<@!123>".
-_USER_MENTION = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>")
+_USER_MENTION = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>")
+ROLES = ("admin", "agent", "limited")
+MEMBER_ACTIONS = ("add", "role", "remove", "list", "link")
 _PHONE_EXAMPLE = "+15551234567"
 _MAX_PHONE_WORDS = 16
 _PHONE_WORD = re.compile(r"(?:[Tt][Ee][Ll]:)?[0-9+().\-/]+")
@@ -56,6 +58,11 @@ HELP_TEXT = """\
 • `/sms block` / `/sms unblock` — block a number (its texts are kept aside, open no thread)
 • `/sms blocked` — blocked and spam numbers, with how many texts they sent
 • `/sms report [today|week|month]` — first response, time to close, with a chart
+• `/sms member add @teammate [admin|agent|limited]`, `member role @teammate limited`, \
+`member remove @teammate`, `member list`, `member link @teammate [member]` — who may \
+use smsbridge (admins)
+• `/sms route +15551234567 here` / `route +15551234567 off` / `route list` — where a \
+line's conversations go (admins)
 • `/sms help` — this list
 Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin`, `cancel`, `block` and \
 `unblock` take a phone number: `/sms close +15551234567`.
@@ -120,6 +127,66 @@ def _assign(rest: str) -> dict[str, str]:
     if tail and looks_like_phone(tail):
         return {"member": _member(" ".join(words[:start])), "phone": tail}
     return {"member": _member(rest)}
+
+
+def _members(rest: str) -> dict[str, str]:
+    action, tail = _split(rest)
+    verb = action.lower()
+    usage = (
+        "`/sms member add @dana agent`, `/sms member role @dana limited`, "
+        "`/sms member remove @dana`, `/sms member link @dana` or `/sms member list`"
+    )
+    if verb not in MEMBER_ACTIONS:
+        raise CommandError(f"`/sms member` needs what to do: {usage}")
+    if verb == "list":
+        if tail:
+            raise CommandError(f"`/sms member list` takes nothing more: {usage}")
+        return {"action": "list"}
+    # A mention may carry a name with spaces: "<@U123|Dana Diaz> agent".
+    mention = _USER_MENTION.match(tail)
+    who, more = (mention.group(0), tail[mention.end() :].strip()) if mention else _split(tail)
+    if not who:
+        raise CommandError(f"`/sms member {verb}` needs a teammate: {usage}")
+    if verb in ("add", "link") and mention is None:
+        raise CommandError(
+            f"`/sms member {verb}` needs the teammate mentioned (`@name`, picked from the "
+            f"list as you type) so their account is known: {usage}"
+        )
+    args = {"action": verb, "user": mention.group(1) if mention else _member(who)}
+    if mention and mention.group(2):
+        args["user_name"] = mention.group(2).strip()
+    role = more.lower()
+    if verb in ("add", "role"):
+        if verb == "role" and not role:
+            raise CommandError(f"`/sms member role` needs the new role: {usage}")
+        role = role or "agent"
+        if role not in ROLES:
+            raise CommandError(
+                f"`{_shown(more)}` is not a role: use `admin`, `agent` or `limited`."
+            )
+        args["role"] = role
+    elif verb == "link":
+        if more:
+            args["member"] = _member(more)
+    elif more:
+        raise CommandError(f"`/sms member {verb}` takes only the teammate: {usage}")
+    return args
+
+
+def _route(rest: str) -> dict[str, str]:
+    usage = (
+        "`/sms route +15551234567 here` (in the channel that should get its conversations), "
+        "`/sms route +15551234567 off` or `/sms route list`"
+    )
+    words = rest.split()
+    if [w.lower() for w in words] == ["list"]:
+        return {"action": "list"}
+    if len(words) < 2 or words[-1].lower() not in ("here", "off"):
+        raise CommandError(f"`/sms route` needs a line and `here` or `off`: {usage}")
+    phone = " ".join(words[:-1])
+    if not looks_like_phone(phone):
+        raise CommandError(f"`{_shown(phone)}` is not a phone number: {usage}")
+    return {"action": words[-1].lower(), "phone": phone}
 
 
 def _phone_only(name: str, rest: str) -> dict[str, str]:
@@ -266,6 +333,10 @@ def parse_command(text: str) -> Command:
         if rest:
             raise CommandError("`/sms blocked` takes nothing: it lists the blocked numbers.")
         return Command(name, {})
+    if name == "member":
+        return Command(name, _members(rest))
+    if name == "route":
+        return Command(name, _route(rest))
     if name == "report":
         period = rest.lower() or "week"
         if period not in REPORT_PERIODS:

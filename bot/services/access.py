@@ -34,6 +34,8 @@ PERMISSIONS = {
         "new",
         "block",
         "report",
+        "members",
+        "routes",
     },
     "agent": {
         "reply",
@@ -62,6 +64,8 @@ ACTION_WORDS = {
     "new": "start new conversations",
     "block": "block or unblock numbers",
     "report": "see the team's reports",
+    "members": "add, change or remove members",
+    "routes": "route lines to channels",
 }
 
 
@@ -106,7 +110,7 @@ async def member_for(session: AsyncSession, organization_id: int, actor: Actor) 
     if member is None:
         raise Denied(
             "You are not a member of the team this channel belongs to, so smsbridge cannot "
-            "act for you. Ask an admin to add your user id to smsbridge.toml."
+            "act for you. Ask an admin to add you: `/sms member add @you`."
         )
     return member
 

@@ -24,8 +24,10 @@ from bot.services.access import (
     routes_for_channel,
 )
 from bot.services.drafts import snippet_draft
+from bot.services.members import member_command
 from bot.services.portal import Portal
 from bot.services.replies import add_note, retry_unknown
+from bot.services.routing import route_command
 from bot.types import Actor, ChatRef
 from storage.models import Conversation, Lead, Line, Member, Message, Organization, Snippet
 
@@ -65,6 +67,8 @@ async def execute(
 async def _execute(
     core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
 ) -> Result | DraftAsked:
+    if command.name == "route":  # may be run where no line is routed yet
+        return await route_command(session, actor, where, command.args)
     conversation = await conversation_for_thread(session, where)
     if conversation is not None:
         org_id = conversation.organization_id
@@ -77,6 +81,8 @@ async def _execute(
         )
     member = await member_for(session, org_id, actor)
     name, args = command.name, command.args
+    if name == "member":
+        return await member_command(core, session, org_id, member, actor.platform, args)
 
     if name in NEEDS_CONVERSATION and conversation is None:
         conversation = await _conversation_by_phone(session, where, org_id, args.get("phone"))

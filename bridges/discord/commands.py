@@ -5,6 +5,7 @@ Discord accept and refuse exactly the same things."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import discord
@@ -14,6 +15,7 @@ from bridges.discord.actions import Actions
 
 Interaction = discord.Interaction[Any]
 PHONE = "The lead's phone number, when used outside the conversation's thread"
+MENTION_UNSAFE = re.compile(r"[<>|]")
 
 
 class SmsGroup(app_commands.Group):
@@ -116,6 +118,38 @@ class SmsGroup(app_commands.Group):
         ] = "open",
     ) -> None:
         await self._run(interaction, "inbox", show)
+
+    @app_commands.command(description="Who may use smsbridge: add, change, remove, list (admins)")
+    @app_commands.describe(
+        action="What to do",
+        user="The teammate (not for list)",
+        role="Their role (add, role)",
+        existing="link: the member, known on another platform, this account is theirs",
+    )
+    async def member(
+        self,
+        interaction: Interaction,
+        action: Literal["add", "role", "remove", "list", "link"],
+        user: discord.User | None = None,
+        role: Literal["admin", "agent", "limited"] | None = None,
+        existing: str | None = None,
+    ) -> None:
+        # The name rides in the mention, as Slack escapes it: "<@id|name>".
+        mention = f"<@{user.id}|{MENTION_UNSAFE.sub('', user.display_name)}>" if user else None
+        await self._run(interaction, "member", action, mention, role, existing)
+
+    @app_commands.command(description="Send a line's conversations to this channel (admins)")
+    @app_commands.describe(
+        action="here: this channel gets its new conversations; off: none; list: all routes",
+        line="The line's phone number (not for list)",
+    )
+    async def route(
+        self,
+        interaction: Interaction,
+        action: Literal["here", "off", "list"],
+        line: str | None = None,
+    ) -> None:
+        await self._run(interaction, "route", line, action)
 
     @app_commands.command(name="help", description="What smsbridge can do")
     async def help_(self, interaction: Interaction) -> None:
