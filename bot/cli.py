@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     prune.add_argument("--days", type=int, help="override SMSBRIDGE_RETENTION_DAYS")
     db = sub.add_parser("db", help="database tasks")
     db.add_argument("action", choices=["upgrade"])
-    sub.add_parser("check", help="report the configuration")
+    check = sub.add_parser("check", help="report the configuration")
+    check.add_argument(
+        "--online", action="store_true", help="also try the database and each configured service"
+    )
     contacts_cli.configure(sub.add_parser("contacts", help="import or export leads as CSV"))
     report_cli.register(sub)
     args = parser.parse_args(argv)
@@ -83,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_CONFIG
         print("database is at the newest revision")
         return 0
-    return _check(settings)
+    code = _check(settings)
+    if code == 0 and args.online:
+        from bot.ops.online import run_online
+
+        code = run_online(settings)
+    return code
 
 
 async def _run(settings: Settings) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import json
 import math
 import re
@@ -144,10 +145,11 @@ def twilio_error(status: int, code: int, message: str, **headers: str) -> web.Re
 
 class TwilioStandIn(StandIn):
     """Twilio Messages API on loopback. Knobs: `opted_out` (numbers answered with 21610),
-    `numbers` (when set, the only valid From numbers: 21606 otherwise), `cancelable`
-    (statuses a cancel may act on; Twilio: only `scheduled`, else 30409), `auto_callbacks`.
-    Created messages are kept in `messages`: the resource fields plus `status_callback`,
-    `media_urls`, `send_at`, `requested_from`; callbacks fired are kept in `callbacks`."""
+        `numbers` (when set, the only valid From numbers: 21606 otherwise; also the account's
+    IncomingPhoneNumbers, whose webhook URLs are in `sms_urls`), `cancelable`
+        (statuses a cancel may act on; Twilio: only `scheduled`, else 30409), `auto_callbacks`.
+        Created messages are kept in `messages`: the resource fields plus `status_callback`,
+        `media_urls`, `send_at`, `requested_from`; callbacks fired are kept in `callbacks`."""
 
     def __init__(
         self,
@@ -164,6 +166,7 @@ class TwilioStandIn(StandIn):
         self.messages: list[dict[str, Any]] = []
         self.opted_out: set[str] = set()
         self.numbers: set[str] | None = None
+        self.sms_urls: dict[str, str] = {}  # IncomingPhoneNumbers' "a message comes in"
         self.cancelable: set[str] = {"scheduled"}
         self.callbacks: list[tuple[str, dict[str, str], int]] = []
         self.inbound: list[dict[str, str]] = []
@@ -179,6 +182,10 @@ class TwilioStandIn(StandIn):
         router.add_get(base + "/{sid}.json", self.fetch)
         router.add_post(base + "/{sid}.json", self.update)
         router.add_get("/media/{name}", self.media)
+        account = f"/{API_VERSION}/Accounts/{{account}}"
+        router.add_get(account + ".json", self.fetch_account)
+        router.add_get(account + "/IncomingPhoneNumbers.json", self.list_numbers)
+        router.add_post(account + "/IncomingPhoneNumbers/{sid}.json", self.update_number)
 
     def fault_body(self, status: int) -> str:
         text = {429: "Too Many Requests", 503: "Service Unavailable"}.get(status, "Error")
@@ -199,6 +206,48 @@ class TwilioStandIn(StandIn):
         await super().stop()
 
     # --- REST API ---------------------------------------------------------------------
+
+    def _number_resource(self, phone: str) -> dict[str, Any]:
+        sid = "PN" + hashlib.sha1(phone.encode()).hexdigest()
+        return {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "phone_number": phone,
+            "friendly_name": phone,
+            "sms_url": self.sms_urls.get(phone, ""),
+            "sms_method": "POST",
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/IncomingPhoneNumbers/{sid}.json",
+        }
+
+    async def fetch_account(self, request: web.Request) -> web.Response:
+        if (refused := self._authorize(request)) is not None:
+            return refused
+        return web.json_response({
+            "sid": self.account_sid, "friendly_name": "Stand-in account", "status": "active",
+            "type": "Full", "uri": f"/{API_VERSION}/Accounts/{self.account_sid}.json",
+        })  # fmt: skip
+
+    async def list_numbers(self, request: web.Request) -> web.Response:
+        if (refused := self._authorize(request)) is not None:
+            return refused
+        numbers = [self._number_resource(p) for p in sorted(self.numbers or ())]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/IncomingPhoneNumbers.json"
+        return web.json_response({
+            "incoming_phone_numbers": numbers, "page": 0, "page_size": 50,
+            "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri,
+        })  # fmt: skip
+
+    async def update_number(self, request: web.Request) -> web.Response:
+        if (refused := self._authorize(request)) is not None:
+            return refused
+        by_sid = {self._number_resource(p)["sid"]: p for p in self.numbers or ()}
+        phone = by_sid.get(request.match_info["sid"])
+        if phone is None:
+            return self._not_found(request)
+        form = await request.post()
+        if "SmsUrl" in form:
+            self.sms_urls[phone] = str(form["SmsUrl"])
+        return web.json_response(self._number_resource(phone))
 
     def _authorize(self, request: web.Request) -> web.Response | None:
         header = request.headers.get("Authorization", "")

@@ -1,0 +1,46 @@
+"""Slack's part of `smsbridge check --online`: the bot token passes auth.test and the bot
+can post in every routed channel (it is a member)."""
+
+from __future__ import annotations
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.ops.online import Check
+
+SLACK_API = "https://slack.com/api/"
+
+
+async def check(settings: Settings) -> list[Check]:
+    slack = settings.slack
+    if slack is None:
+        return []
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url or SLACK_API)
+    try:
+        auth = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        return [Check("slack", False, f"SLACK_BOT_TOKEN refused by Slack: {error}")]
+    except (aiohttp.ClientError, OSError) as exc:
+        return [Check("slack", False, f"cannot reach Slack (SLACK_API_URL): {exc}")]
+    results = [Check("slack", True, f"bot {auth.get('user')} in workspace {auth.get('team')}")]
+    channels = sorted(
+        {ln.routes["slack"] for ln in settings.directory.lines if "slack" in ln.routes}
+    )
+    for channel in channels:
+        try:
+            info = (await client.conversations_info(channel=channel))["channel"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            results.append(Check(f"slack {channel}", False, f"cannot see it: {error}"))
+            continue
+        if info.get("is_member"):
+            results.append(Check(f"slack {channel}", True, f"#{info.get('name')}, bot is a member"))
+        else:
+            results.append(Check(
+                f"slack {channel}", False,
+                f"the bot is not in #{info.get('name')}: /invite @smsbridge there",
+            ))  # fmt: skip
+    return results
