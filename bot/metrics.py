@@ -105,3 +105,24 @@ PARKED = Gauge(
     "Received SMS whose apply kept failing, parked until someone looks",
     registry=REGISTRY,
 )
+
+# Where chat and the database meet (crash windows and downtime).
+THREADS_ADOPTED = Counter(
+    "smsbridge_threads_adopted_total",
+    "Header cards found in chat after a crash and adopted instead of posted again",
+    ["platform"],
+    registry=REGISTRY,
+)
+CATCHUP_MESSAGES = Counter(
+    "smsbridge_catchup_messages_total",
+    "Teammates' messages read back from chat after downtime, by what became of them",
+    ["platform", "outcome"],
+    registry=REGISTRY,
+)
+UNMAPPED_MESSAGES = Counter(
+    "smsbridge_unmapped_thread_messages_total",
+    "Teammates' messages in a thread of ours that maps to no conversation (answered)",
+    ["platform"],
+    registry=REGISTRY,
+)
+CATCHUP_OUTCOMES = ("note", "reply", "offered", "duplicate")

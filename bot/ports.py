@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.types import ConversationView, MessageView, ThreadRef
@@ -85,6 +86,14 @@ class ChatBridge(Protocol):
     ) -> ThreadRef:
         """Post the header card and open a thread under it; `previous` is the thread this
         one replaces (deleted or moved), for the header to link to."""
+        ...
+
+    async def find_thread(
+        self, channel: str, conversation: ConversationView, since: datetime
+    ) -> ThreadRef | None:
+        """The header card of `conversation` posted in `channel` since `since` and its
+        thread, if one is there: a process that died between posting a card and recording
+        it left it, and it is adopted rather than posted twice."""
         ...
 
     async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None: ...

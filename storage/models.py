@@ -301,6 +301,20 @@ class Thread(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ThreadOpening(Base):
+    """A header card being posted: written and committed before the post, deleted with the
+    thread's record. A process that takes the work over finds it and looks for that card
+    in chat (adopting it) before it posts another."""
+
+    __tablename__ = "thread_openings"
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ChatPost(Base):
     """Links a message to its copy in a chat thread (ours or the teammate's own)."""
 
@@ -382,6 +396,18 @@ class ScreenedSms(Base):
     provider_sid: Mapped[str] = mapped_column(String(64), unique=True)
     body: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReceivedChatEvent(Base):
+    """A teammate's chat message as the platform sent it, kept from before the platform is
+    acknowledged until the message is handled: a process that dies in between handles it
+    at its next start (the platform will not send an acknowledged event again)."""
+
+    __tablename__ = "received_chat_events"
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

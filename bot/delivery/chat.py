@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import base64
 import logging
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.delivery import queue
 from bot.delivery.worker import Result
+from bot.metrics import THREADS_ADOPTED
 from bot.ports import ChatBridge, ThreadGone
 from bot.services.views import conversation_view, message_view
 from bot.types import ConversationView, MessageView, ThreadRef
-from storage.models import ChatPost, Conversation, Delivery, Message, Thread
+from storage.models import ChatPost, Conversation, Delivery, Message, Thread, ThreadOpening
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +197,24 @@ class ChatMirror:
     async def _create(
         self, channel: str, view: ConversationView, previous: ThreadRef | None
     ) -> ThreadRef:
-        ref = await self.bridge.create_thread(channel, view, previous)
+        ref = None
+        opening = await self._opening(view.id, channel)
+        if opening is not None:
+            # A process died while posting this card: adopt it if it reached chat.
+            ref = await self.bridge.find_thread(channel, view, opening)
+            if ref is not None:
+                THREADS_ADOPTED.labels(self.platform).inc()
+                log.info("adopted an earlier %s thread for conversation %s", self.platform, view.id)
+        if ref is None:
+            ref = await self.bridge.create_thread(channel, view, previous)
         # Committed at once: a crash after this must not open a second thread.
         async with self.core.db.session() as session, session.begin():
+            await session.execute(
+                delete(ThreadOpening).where(
+                    ThreadOpening.conversation_id == view.id,
+                    ThreadOpening.platform == self.platform,
+                )
+            )
             session.add(
                 Thread(
                     conversation_id=view.id,
@@ -211,6 +228,19 @@ class ChatMirror:
                 )
             )
         return ref
+
+    async def _opening(self, conversation_id: int, channel: str) -> datetime | None:
+        """Record that a card is about to be posted (committed before the post); returns
+        when an earlier, unfinished opening in the same channel began, if there is one."""
+        async with self.core.db.session() as session, session.begin():
+            row = await session.get(ThreadOpening, (conversation_id, self.platform))
+            if row is not None and row.channel == channel:
+                return row.started_at
+            if row is None:
+                row = ThreadOpening(conversation_id=conversation_id, platform=self.platform)
+                session.add(row)
+            row.channel, row.started_at = channel, self.core.now()
+        return None
 
     async def _replace(self, old: ThreadRef, channel: str, view: ConversationView) -> ThreadRef:
         async with self.core.db.session() as session, session.begin():
@@ -226,10 +256,9 @@ class ChatMirror:
         return await self._create(channel, view, old)
 
     async def lost(self, session: AsyncSession, delivery: Delivery) -> None:
-        # Posting again may duplicate a chat message, never lose one; the bridge can
-        # use the flag to look for the earlier copy first.
+        # Posting again may duplicate a chat message, never lose one (a header card is
+        # looked for first: see _create).
         delivery.status = "pending"
-        delivery.payload = {**delivery.payload, "recovered": True}
 
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None:
         log.error("chat delivery %s on %s given up: %s", delivery.id, self.platform, reason)

@@ -9,6 +9,7 @@ import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
@@ -24,6 +25,7 @@ T = TypeVar("T")
 
 UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, UNKNOWN_WEBHOOK = 10003, 10008, 10015
 THREAD_ARCHIVED = 50083
+CLOCK_SKEW = 60.0  # a card is looked for from a little before its opening was recorded
 ARCHIVE_MINUTES = 10080  # the longest Discord allows: a week of quiet before it hides
 WEBHOOK_NAME = "smsbridge"
 
@@ -111,6 +113,44 @@ class DiscordChat:
                 f"(<#{previous.thread_id}>) that was deleted or moved.",
             )
         return ref
+
+    async def find_thread(
+        self, channel: str, conversation: ConversationView, since: datetime
+    ) -> ThreadRef | None:
+        """Our card for `conversation` posted in `channel` since `since`: a forum post among
+        the guild's active threads, or a header message in a text channel (its thread
+        started now if the crash came before that)."""
+        since = since - timedelta(seconds=CLOCK_SKEW)
+        async with rest_errors(gone=()):
+            parent = await self._channel(int(channel))
+            guild = str(parent.guild.id)
+            if isinstance(parent, discord.ForumChannel):
+                posts = [
+                    t
+                    for t in await parent.guild.active_threads()
+                    if t.parent_id == parent.id and discord.utils.snowflake_time(t.id) >= since
+                ]
+                for post in sorted(posts, key=lambda t: t.id):
+                    starter = await self._partial(post.id).fetch_message(post.id)
+                    if self._ours(starter) and render.card_conversation(starter) == conversation.id:
+                        return ThreadRef(self.platform, channel, str(post.id), str(post.id), guild)
+                return None
+            if not isinstance(parent, discord.TextChannel):
+                return None
+            async for header in parent.history(after=since, limit=100, oldest_first=True):
+                if self._ours(header) and render.card_conversation(header) == conversation.id:
+                    try:
+                        thread = await self._channel(header.id)
+                    except discord.NotFound:
+                        thread = await header.create_thread(
+                            name=render.thread_name(conversation),
+                            auto_archive_duration=ARCHIVE_MINUTES,
+                        )
+                    return ThreadRef(self.platform, channel, str(thread.id), str(header.id), guild)
+        return None
+
+    def _ours(self, message: discord.Message) -> bool:
+        return self.client.user is not None and message.author.id == self.client.user.id
 
     async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None:
         async with rest_errors():

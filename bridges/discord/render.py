@@ -122,6 +122,19 @@ def header_embed(conversation: ConversationView, now: datetime | None = None) ->
     return embed
 
 
+CARD_FOOTER = re.compile(r" · conversation #(\d+)$")
+
+
+def card_conversation(message: discord.Message) -> int | None:
+    """The conversation a header card (ours) shows, read from its footer: finds the card
+    again from Discord alone after a crash between posting it and recording it."""
+    for embed in message.embeds:
+        found = CARD_FOOTER.search(embed.footer.text or "")
+        if found:
+            return int(found.group(1))
+    return None
+
+
 def _body_lines(message: MessageView) -> str:
     return message.body or ("(attachment)" if message.media else "(empty message)")
 

@@ -12,6 +12,7 @@ import logging
 import mimetypes
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -39,6 +40,9 @@ EARLIER_MARKS = {
     "hourglass_flowing_sand": (),
     "outbox_tray": ("hourglass_flowing_sand",),
 }
+# A card is looked for from a little before its opening was recorded (clocks differ).
+CLOCK_SKEW = 60.0
+HISTORY_PAGES = 5
 PATIENCE = 3  # waits for Retry-After once part of a delivery is posted
 MAX_WAIT = 30.0
 
@@ -70,7 +74,9 @@ class SlackChat:
     ) -> ThreadRef:
         text, blocks = render.header_card(conversation)
         try:
-            resp = await self._post(channel, text=text, blocks=blocks)
+            resp = await self._post(
+                channel, text=text, blocks=blocks, metadata=render.card_metadata(conversation)
+            )
         except ThreadGone as exc:
             # Not a thread to replace: the route names a channel we cannot post in.
             raise Rejected(
@@ -90,6 +96,32 @@ class SlackChat:
                 lambda: self._post(ref.channel, thread_ts=ts, text=note), required=False
             )
         return ref
+
+    async def find_thread(
+        self, channel: str, conversation: ConversationView, since: datetime
+    ) -> ThreadRef | None:
+        """Our card for `conversation` among the channel's messages since `since` (its
+        message metadata names the conversation)."""
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            resp = await self._call(
+                self.client.conversations_history,
+                CHANNEL_GONE,
+                channel=channel,
+                oldest=f"{since.timestamp() - CLOCK_SKEW:.6f}",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in resp.get("messages") or []:
+                if render.card_conversation(message) == conversation.id:
+                    ts = str(message["ts"])
+                    self._broadcast_next(ts)
+                    return ThreadRef(self.platform, channel, ts, ts, self.team_id)
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
 
     async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None:
         text, blocks = render.header_card(conversation)

@@ -285,3 +285,27 @@ def is_image(media: MediaView) -> bool:
 
 def media_links(media: Iterable[MediaView]) -> list[str]:
     return [f"📎 <{m.url}|{escape(m.filename or m.content_type)}>" for m in media]
+
+
+CARD_EVENT = "smsbridge_conversation"
+
+
+def card_metadata(conversation: ConversationView) -> dict[str, Any]:
+    """Message metadata on a header card: finds the card again from Slack alone (after a
+    crash between posting it and recording it, or a reply under an unrecorded card)."""
+    return {
+        "event_type": CARD_EVENT,
+        "event_payload": {
+            "conversation_id": conversation.id,
+            "organization": conversation.organization,
+        },
+    }
+
+
+def card_conversation(message: dict[str, Any]) -> int | None:
+    """The conversation a message of ours is the header card of, if it is one."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != CARD_EVENT:
+        return None
+    value = (metadata.get("event_payload") or {}).get("conversation_id")
+    return value if isinstance(value, int) else None

@@ -34,6 +34,7 @@ class Fault:
     path_contains: str | None = None
     body: str | None = None
     drop: bool = False
+    hold: float = 0.0  # the request is carried out, its answer held this long
 
 
 class StandIn:
@@ -82,9 +83,13 @@ class StandIn:
         path_contains: str | None = None,
         body: str | None = None,
         drop: bool = False,
+        hold: float = 0.0,
     ) -> None:
-        """Make the next `times` matching requests fail the given way."""
-        self.faults.append(Fault(status, times, retry_after, delay, path_contains, body, drop))
+        """Make the next `times` matching requests fail the given way (`hold`: carried out,
+        answered late, as when the caller dies before it hears the answer)."""
+        self.faults.append(
+            Fault(status, times, retry_after, delay, path_contains, body, drop, hold)
+        )
 
     def fault_body(self, status: int) -> str:
         """Body of an injected error without an explicit `body`; subclasses answer in the
@@ -143,7 +148,9 @@ class StandIn:
                 request.transport.close()
                 return web.Response(status=500)
             if fault.status < 400 and fault.body is None:
-                return await handler(request)
+                answer = await handler(request)
+                await asyncio.sleep(fault.hold)
+                return answer
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = (

@@ -1,0 +1,67 @@
+"""Where chat and the database meet: a process killed between Slack taking a header card
+and the database recording it must not leave a second card (whose thread would swallow
+replies), and a teammate's reply Slack was told we got must not be lost by a kill.
+
+The server is a real `smsbridge run` subprocess on SQLite, killed with SIGKILL; the
+Slack stand-in carries the card out and holds its answer, as real Slack latency does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LEAD, LINE, wait_for
+from tests.e2e.cluster import SALES, SECRET, Cluster, slack_standin
+from tests.standins import slack_payloads as sp
+from tests.standins.slack import SlackStandIn
+from tests.standins.twilio import TwilioStandIn
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStandIn]:
+    async with slack_standin() as standin:
+        yield standin
+
+
+def cards(slack: SlackStandIn) -> list[dict]:
+    return [p for p in slack.posts(SALES) if p.get("thread_ts") in (None, p["ts"])]
+
+
+def in_thread(slack: SlackStandIn, ts: str) -> list[str]:
+    return [p["text"] for p in slack.posts(SALES) if p.get("thread_ts") == ts and p["ts"] != ts]
+
+
+async def reply(cluster: Cluster, slack: SlackStandIn, thread_ts: str, text: str) -> int:
+    event = slack.user_message(SALES, "U0DANA", text, thread_ts=thread_ts)
+    body = sp.json_body(sp.event_callback(event))
+    status, _ = await sp.post_signed(
+        cluster.alive[0].url + "/slack/events", body, "application/json", SECRET
+    )
+    return status
+
+
+async def test_a_card_posted_just_before_a_kill_is_adopted_and_replies_under_it_go_out(
+    tmp_path: Path, twilio: TwilioStandIn, slack: SlackStandIn
+) -> None:
+    cluster = Cluster(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'adopt.db'}", twilio, slack)
+    # Slack takes the header card but the answer never reaches the process.
+    slack.fail_next(200, hold=60, path_contains="chat.postMessage")
+    try:
+        (proc,) = await cluster.start()
+        assert await cluster.sms_in(0, LEAD, "is the roof quote ready?", to=LINE) == 200
+        await wait_for(lambda: len(cards(slack)) == 1, timeout=20)
+        cluster.kill(proc)
+
+        await cluster.restart(proc)
+        await cluster.wait_drained(timeout=30)
+        (card,) = cards(slack)
+        await wait_for(lambda: in_thread(slack, card["ts"]), timeout=10)
+        assert any("roof quote" in text for text in in_thread(slack, card["ts"]))
+
+        assert await reply(cluster, slack, card["ts"], "Yes, sending it now") == 200
+        await wait_for(lambda: any(m["body"] == "Yes, sending it now" for m in twilio.messages))
+        assert len(cards(slack)) == 1, "no second card"
+    finally:
+        await cluster.close()
