@@ -34,6 +34,8 @@ RUN --mount=type=secret,id=ca with-ca sh -c 'apt-get update -q \
     && rm /usr/local/bin/with-ca \
     && useradd --system --create-home --home-dir /app --uid 10001 smsbridge
 COPY --from=build /opt/smsbridge /opt/smsbridge
+# `smsbridge setup slack` reads the app manifest from the working folder.
+COPY manifests /app/manifests
 ENV PATH=/opt/smsbridge/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     SMSBRIDGE_HOST=0.0.0.0 SMSBRIDGE_PORT=8080 \
     SMSBRIDGE_DATABASE_URL=sqlite+aiosqlite:////app/data/smsbridge.db

@@ -14,6 +14,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logs import LogSettingError
 from bot.ops.logs import configure as configure_logging
 from bot.ops.retention import run_prune
+from bot.ops.setup import configure as configure_setup
+from bot.ops.setup import run_setup
 from bot.ops.startup import startup_error
 from bot.ops.warnings import deployment_warnings
 from storage.urls import redacted
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     sms_in.add_argument("--to", dest="line", required=True)
     sms_in.add_argument("--url", help="where to post (default: SMSBRIDGE_PUBLIC_URL)")
     sms_in.add_argument("text")
+    setup = sub.add_parser("setup", help="connect a platform to this deployment")
+    configure_setup(setup)
     prune = sub.add_parser("prune", help="delete what is past retention (also runs daily)")
     prune.add_argument("--days", type=int, help="override SMSBRIDGE_RETENTION_DAYS")
     db = sub.add_parser("db", help="database tasks")
@@ -74,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_send(settings, args.line, args.phone, args.text, not args.no_wait))
     if args.command == "sms-in":
         return asyncio.run(_sms_in(settings, args.phone, args.line, args.text, args.url))
+    if args.command == "setup":
+        return run_setup(settings, args)
     if args.command == "prune":
         return asyncio.run(run_prune(settings, args.days))
     if args.command == "db":
