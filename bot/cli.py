@@ -9,7 +9,7 @@ import secrets
 import signal
 import sys
 
-from bot import contacts_cli, report_cli
+from bot import config_cli, contacts_cli, report_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logs import LogSettingError
 from bot.ops.logs import configure as configure_logging
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "--online", action="store_true", help="also try the database and each configured service"
     )
     contacts_cli.configure(sub.add_parser("contacts", help="import or export leads as CSV"))
+    config_cli.configure(sub.add_parser("config", help="export or import the setup as TOML"))
     report_cli.register(sub)
     args = parser.parse_args(argv)
     try:
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_cli.run(args, settings)
     if args.command == "run":
         return asyncio.run(_run(settings))
+    if args.command == "config":
+        return config_cli.run(args, settings)
     if args.command == "contacts":
         return contacts_cli.run(args)
     if args.command == "send":

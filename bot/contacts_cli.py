@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings, load_settings
-from bot.core import Core
 from bot.domain.contacts import CsvError, read_contacts
 from bot.services.contacts import (
     ImportSummary,
@@ -24,8 +23,7 @@ from bot.services.contacts import (
     import_contacts,
     organization_region,
 )
-from bot.services.directory import sync_directory
-from storage.db import Database
+from bot.services.directory import open_core
 
 EXIT_REFUSED = 1
 BAR = 30
@@ -54,14 +52,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {path} is not UTF-8 text; save it as “CSV UTF-8” and retry", file=sys.stderr)
         return EXIT_REFUSED
     return asyncio.run(import_file(settings, path, args.organization, rows))
-
-
-async def _core(settings: Settings) -> Core:
-    db = Database(settings.database_url)
-    await db.upgrade()
-    core = Core(db, settings, chat_platforms=settings.chat_platforms())
-    await sync_directory(core, settings.directory)
-    return core
 
 
 class Progress:
@@ -93,7 +83,7 @@ def _lines(path: Path) -> Iterator[str]:
 async def import_file(settings: Settings, path: Path, organization: str | None, total: int) -> int:
     """`total`: the file's line count after the header, for the progress bar."""
     err = sys.stderr
-    core = await _core(settings)
+    core = await open_core(settings)
     try:
         try:
             org_id, region = await organization_region(core, organization)
@@ -119,7 +109,7 @@ async def import_file(settings: Settings, path: Path, organization: str | None, 
 
 
 async def export(settings: Settings, organization: str | None, out: TextIO) -> int:
-    core = await _core(settings)
+    core = await open_core(settings)
     try:
         try:
             org_id, _ = await organization_region(core, organization)

@@ -3,15 +3,17 @@ with their routes, members with their chat identities.
 
 The file owns what it declares (`from_file`): a member it no longer lists loses access
 and a route it no longer lists is removed. Rows are kept otherwise (history points at
-them), and what was added another way is not the file's to remove."""
+them), and what was added another way is not the file's to remove. A directory that is
+not the start-up file's (`smsbridge config import`) is applied alike but left to chat."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Directory
+from bot.config import Directory, Settings
 from bot.core import Core
+from storage.db import Database
 from storage.models import Line, Member, MemberIdentity, Organization, Route
 
 
@@ -62,7 +64,8 @@ async def sync_directory(core: Core, directory: Directory) -> None:
                 if route is None:
                     route = Route(line_id=line.id, platform=platform)
                     session.add(route)
-                route.channel, route.reply_mode, route.from_file = channel, cfg.reply_mode, True
+                route.channel, route.reply_mode = channel, cfg.reply_mode
+                route.from_file = directory.declared
                 await session.flush()
                 routes.append(route.id)
         if directory.declared:
@@ -88,7 +91,7 @@ async def _sync_members(
             member = Member(organization_id=org.id, key=m.key)
             session.add(member)
         member.name, member.role, member.notify = m.name, m.role, m.notify
-        member.from_file, member.removed_at = True, None
+        member.from_file, member.removed_at = directory.declared, None
         members[(m.organization, m.key)] = member
     await session.flush()
 
@@ -122,3 +125,13 @@ async def _sync_members(
             )
     await session.flush()
     return members
+
+
+async def open_core(settings: Settings) -> Core:
+    """For a one-off command: a Core on the migrated database, in line with the TOML.
+    The caller disposes of `core.db`."""
+    db = Database(settings.database_url)
+    await db.upgrade()
+    core = Core(db, settings, chat_platforms=settings.chat_platforms())
+    await sync_directory(core, settings.directory)
+    return core
