@@ -84,11 +84,15 @@ class SlackPlugin:
         except Refused as exc:
             return web.json_response({"error": str(exc)}, status=exc.status)
         # Bolt checks the signature once more, answers url_verification and acks.
-        bolt_request = AsyncBoltRequest(
-            body=body,
-            query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]
-        )
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except (TypeError, KeyError, AttributeError, ValueError):
+            # Signed, yet shaped unlike anything Slack sends (Bolt reads ids from it).
+            return web.json_response({"error": "the body is not what Slack sends"}, status=400)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def _only_installed_workspace(

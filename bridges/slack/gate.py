@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.request.internals import parse_body
 
 from bot.warn_once import WarnOncePerMinute
+from bridges.slack.shape import well_formed
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Gate:
             parsed: Any = parse_body(text, content_type)
         except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise Refused(400, "the body is not what Slack sends") from None
-        if not isinstance(parsed, dict):
+        if not isinstance(parsed, dict) or not well_formed(parsed):
             raise Refused(400, "the body is not what Slack sends")
         return text
 
