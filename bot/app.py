@@ -1,20 +1,19 @@
-"""Wiring: config -> storage -> bridges -> web server -> workers.
+"""Wiring: config -> storage -> bridges found by entry points -> web server -> workers.
 
-Chat platforms are plugins found by name: a new platform is one new folder in bridges/
-exposing `create(core, settings) -> ChatPlugin` and one line in CHAT_PLUGINS."""
+The core names no bridge: bot/plugins.py finds the installed ones, the settings say
+which are on, and each gets a `Context` to make its running plugin from."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
-from bot import metrics
-from bot.config import Settings, TwilioSettings
+from bot import metrics, plugins
+from bot.config import Settings
 from bot.core import Core
 from bot.delivery.chat import ChatMirror
 from bot.delivery.sms import SmsSender
@@ -23,7 +22,8 @@ from bot.facade import Facade
 from bot.ops.logs import ACCESS, AccessLog
 from bot.ops.readiness import readiness_routes
 from bot.ops.retention import DailyPrune, message_retention
-from bot.ports import ChatPlugin, SmsGateway
+from bot.plugins import AiPlugin, ChatPlugin, Context, Kind, Plugin, SmsPlugin
+from bot.ports import SmsGateway
 from bot.services.automation_loop import AutomationLoop
 from bot.services.directory import sync_directory
 from bot.services.intake import Intake
@@ -33,24 +33,31 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-CHAT_PLUGINS = {"slack": "bridges.slack", "discord": "bridges.discord"}
-
 
 @dataclass
 class Options:
     """Test and demo seams; production uses the defaults."""
 
     create_schema: bool = False  # create tables directly instead of running migrations
-    gateway: SmsGateway | None = None
     serve_http: bool = True
     run_workers: bool = True
     worker_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def sms_gateway(twilio: TwilioSettings) -> SmsGateway:
-    from bridges.sms.twilio import TwilioGateway
+def create_plugins(settings: Settings, context: Context, kind: Kind) -> dict[str, Any]:
+    """The running plugins of the bridges of `kind` that are on, by platform name."""
+    found = plugins.bridges()
+    return {
+        name: found[name].create(settings.bridges[name], context)
+        for name in plugins.bridges_of(kind)
+        if name in settings.bridges
+    }
 
-    return TwilioGateway(twilio.account_sid, twilio.auth_token, twilio.api_url)
+
+def sms_plugin(settings: Settings, context: Context) -> SmsPlugin | None:
+    """The SMS bridge that is on (config allows one), or None."""
+    made = create_plugins(settings, context, Kind.SMS)
+    return cast(SmsPlugin, next(iter(made.values()))) if made else None
 
 
 class SmsBridge:
@@ -59,7 +66,9 @@ class SmsBridge:
         self.options = options or Options()
         self.db = Database(settings.database_url, pooler=settings.database_pooler)
         self.core: Core | None = None
-        self.plugins: dict[str, ChatPlugin] = {}
+        self.running: list[Plugin] = []  # every bridge's plugin, in the order they start
+        self.sms: SmsPlugin | None = None
+        self.plugins: dict[str, ChatPlugin] = {}  # the chat ones, by platform
         self.gateway: SmsGateway | None = None
         self.worker: Worker | None = None
         self.intake: Intake | None = None
@@ -82,37 +91,31 @@ class SmsBridge:
             await self.db.create_all()
         else:
             await self.db.upgrade()
-        enabled = {name for name in CHAT_PLUGINS if getattr(settings, name) is not None}
         # Posts for a platform another process serves are queued here and sent there.
-        queued = enabled | settings.chat_platforms()
+        queued = settings.chat_platforms()
         core = self.core = Core(self.db, settings, chat_platforms=queued)
-        if settings.ai is not None:
-            from bridges.ai.openai import OpenAIDrafter
-
-            core.drafter = OpenAIDrafter(settings.ai)
         await sync_directory(core, settings.directory)
         for line in settings.platforms_report():
             log.info("%s", line)
 
         metrics.initialise(["sms", *sorted(queued)])
         routes = readiness_routes(core, migrations=not self.options.create_schema)
-        self.gateway = self.options.gateway
         self.intake = Intake(core)
-        if settings.twilio is not None:
-            from bridges.sms.twilio import TwilioWebhooks
-
-            if self.gateway is None:
-                self.gateway = sms_gateway(settings.twilio)
-            facade = Facade(core, self.intake)
-            routes += TwilioWebhooks(facade, settings.twilio.auth_token).routes()
-
-        for name in sorted(enabled):
-            plugin = importlib.import_module(CHAT_PLUGINS[name]).create(core, settings)
-            self.plugins[name] = plugin
-            routes += plugin.routes()
+        context = Context(Facade(core, self.intake), settings, self._fetch_media)
+        self.sms = sms_plugin(settings, context)
+        if self.sms is not None:
+            self.gateway = self.sms.gateway
+            self.running.append(self.sms)
+        for name, plugin in create_plugins(settings, context, Kind.CHAT).items():
+            self.plugins[name] = cast(ChatPlugin, plugin)
+            self.running.append(plugin)
+        for plugin in create_plugins(settings, context, Kind.AI).values():
+            core.drafter = cast(AiPlugin, plugin).drafter
+            self.running.append(plugin)
+        routes += [route for plugin in self.running for route in plugin.routes()]
 
         app = build_web_app(core, routes)
-        for plugin in self.plugins.values():
+        for plugin in self.running:
             await plugin.start()
         if self.options.serve_http:
             self.runner = web.AppRunner(app, access_log=ACCESS, access_log_class=AccessLog)
@@ -185,14 +188,15 @@ class SmsBridge:
             await self.worker.stop()
 
     async def _release(self) -> None:
-        for plugin in self.plugins.values():
+        for plugin in reversed(self.running):
             await plugin.stop()
-        if self.gateway is not None:
-            await self.gateway.close()
-        if self.core is not None and self.core.drafter is not None:
-            await self.core.drafter.close()
+        self.running.clear()
+        if self.core is not None:
             self.core.drafter = None
         await self.db.dispose()
+
+    async def _fetch_media(self, url: str) -> bytes | None:
+        return await self.sms.fetch_media(url) if self.sms is not None else None
 
     async def __aenter__(self) -> SmsBridge:
         await self.start()

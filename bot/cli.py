@@ -1,15 +1,16 @@
-"""The `smsbridge` command: run, demo, send, sms-in, db upgrade, check, contacts."""
+"""The `smsbridge` command: run, send, db upgrade, check, contacts, reports, and the
+subcommands installed packages contribute through the `smsbridge.commands` entry points
+(the demo, sms-in, …)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
-import secrets
 import signal
 import sys
 
-from bot import config_cli, contacts_cli, report_cli
+from bot import config_cli, contacts_cli, plugins, report_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.ops.logs import LogSettingError
 from bot.ops.logs import configure as configure_logging
@@ -18,28 +19,22 @@ from bot.ops.setup import configure as configure_setup
 from bot.ops.setup import run_setup
 from bot.ops.startup import startup_error
 from bot.ops.warnings import deployment_warnings
+from bot.plugins import EXIT_CONFIG, EXIT_REFUSED
 from storage.urls import redacted
-
-EXIT_REFUSED = 1
-EXIT_CONFIG = 2
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smsbridge", description=__doc__)
-    parser.add_argument("--log-level", default=None, help="default INFO (WARNING for demo)")
+    parser.add_argument(
+        "--log-level", default=None, help="default INFO (a subcommand may say otherwise)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the web server, chat bridges and delivery workers")
-    sub.add_parser("demo", help="a scripted conversation end to end on loopback stand-ins")
     send = sub.add_parser("send", help="send an SMS from a line (same path and checks as chat)")
     send.add_argument("--from", dest="line", required=True, help="the line, E.164")
     send.add_argument("--to", dest="phone", required=True, help="the lead's phone number")
     send.add_argument("--no-wait", action="store_true", help="queue it and return at once")
     send.add_argument("text")
-    sms_in = sub.add_parser("sms-in", help="post a signed inbound SMS webhook to a server")
-    sms_in.add_argument("--from", dest="phone", required=True)
-    sms_in.add_argument("--to", dest="line", required=True)
-    sms_in.add_argument("--url", help="where to post (default: SMSBRIDGE_PUBLIC_URL)")
-    sms_in.add_argument("text")
     setup = sub.add_parser("setup", help="connect a platform to this deployment")
     configure_setup(setup)
     prune = sub.add_parser("prune", help="delete what is past retention (also runs daily)")
@@ -53,18 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     contacts_cli.configure(sub.add_parser("contacts", help="import or export leads as CSV"))
     config_cli.configure(sub.add_parser("config", help="export or import the setup as TOML"))
     report_cli.register(sub)
+    contributed = plugins.commands()
+    for name, command in contributed.items():
+        if name in sub.choices:
+            raise SystemExit(f"smsbridge: two subcommands are named {name!r}")
+        command.configure(sub.add_parser(name, help=command.help))
     args = parser.parse_args(argv)
+    command = contributed.get(args.command)
     try:
-        configure_logging(args.log_level, "WARNING" if args.command == "demo" else "INFO")
+        configure_logging(args.log_level, command.log_level if command else "INFO")
     except LogSettingError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
 
-    if args.command == "demo":
-        from bot.demo import run_demo
-
-        return asyncio.run(run_demo())
     try:
+        if command is not None:
+            return command.run(args)
         settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
@@ -79,8 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         return contacts_cli.run(args)
     if args.command == "send":
         return asyncio.run(_send(settings, args.line, args.phone, args.text, not args.no_wait))
-    if args.command == "sms-in":
-        return asyncio.run(_sms_in(settings, args.phone, args.line, args.text, args.url))
     if args.command == "setup":
         return run_setup(settings, args)
     if args.command == "prune":
@@ -130,42 +127,6 @@ async def _send(settings: Settings, line_phone: str, phone: str, text: str, wait
     if not outcome.ok or status in ("failed", "unknown", "canceled"):
         return EXIT_REFUSED
     return 0
-
-
-async def _sms_in(settings: Settings, phone: str, line: str, text: str, url: str | None) -> int:
-    from bot.domain.phones import InvalidPhone, normalize_phone
-    from bridges.sms.twilio import post_signed_inbound
-
-    if settings.twilio is None:
-        print(
-            "configuration error: TWILIO_AUTH_TOKEN is needed to sign the webhook", file=sys.stderr
-        )
-        return EXIT_CONFIG
-    try:
-        from_phone, to_phone = normalize_phone(phone), normalize_phone(line)
-    except InvalidPhone as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    sid = "SM" + secrets.token_hex(16)
-    params = {
-        "MessageSid": sid,
-        "SmsMessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": settings.twilio.account_sid,
-        "From": from_phone,
-        "To": to_phone,
-        "Body": text,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-    }
-    target = url.rstrip("/") + "/twilio/sms" if url else None
-    status, body = await post_signed_inbound(
-        settings.public_url, settings.twilio.auth_token, params, target=target
-    )
-    print(f"{status} {body.strip()[:200]}")
-    return 0 if status == 200 else EXIT_REFUSED
 
 
 def _check(settings: Settings) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from bot import plugins
 from bot.domain.automations import NOTIFY_MODES
 from bot.domain.compliance import parse_quiet_hours
 from bot.domain.hours import parse_business_hours
 from bot.domain.localtime import QUIET_HOURS_ZONES
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.domain.prompt import Voice
-from bot.platforms import chat_platforms
+from bot.plugins import Kind, chat_platforms
 from storage.db import POOLERS
 from storage.urls import normalize_url
 
@@ -98,36 +99,6 @@ class Directory:
 
 
 @dataclass(frozen=True)
-class TwilioSettings:
-    account_sid: str
-    auth_token: str
-    api_url: str | None = None
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    bot_token: str
-    signing_secret: str | None
-    app_token: str | None = None
-    api_url: str | None = None
-
-
-@dataclass(frozen=True)
-class DiscordSettings:
-    bot_token: str
-    api_url: str | None = None
-    gateway_url: str | None = None
-
-
-@dataclass(frozen=True)
-class AiSettings:
-    api_key: str
-    base_url: str | None = None
-    model: str = "gpt-4o-mini"
-    timeout: float = 20.0
-
-
-@dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///smsbridge.db"
     database_pooler: str | None = None  # "pgbouncer": behind a transaction-mode pooler
@@ -146,10 +117,9 @@ class Settings:
     # Chat platforms another process of this deployment serves (its plugin is not
     # running here): their posts are still queued here, and that process sends them.
     remote_chat: frozenset[str] = frozenset()
-    twilio: TwilioSettings | None = None
-    slack: SlackSettings | None = None
-    discord: DiscordSettings | None = None
-    ai: AiSettings | None = None
+    # The settings of each bridge that is on, by platform name, as the bridge read them
+    # (see bot/plugins.py); a platform without credentials is absent.
+    bridges: Mapping[str, Any] = field(default_factory=dict)
     directory: Directory = field(default_factory=Directory)
     config_path: str | None = None
     # When set, GET /metrics wants `Authorization: Bearer <token>`; otherwise it is open.
@@ -158,25 +128,23 @@ class Settings:
     def chat_platforms(self) -> set[str]:
         """Platforms whose posts are queued: those configured here, and those another
         process serves (SMSBRIDGE_CHAT_PLATFORMS)."""
-        return {n for n in ("slack", "discord") if getattr(self, n) is not None} | set(
+        return {n for n in plugins.bridges_of(Kind.CHAT) if n in self.bridges} | set(
             self.remote_chat
         )
 
     def platforms_report(self) -> list[str]:
-        def state(name: str, on: object) -> str:
-            if not on and name in self.remote_chat:
-                return f"{name}: served by another process (its posts are queued here)"
-            return f"{name}: {'on' if on else 'off (no credentials)'}"
-
-        slack_mode = ""
-        if self.slack:
-            slack_mode = " (Socket Mode)" if self.slack.app_token else " (HTTP events)"
-        return [
-            state("twilio", self.twilio),
-            state("slack", self.slack) + slack_mode,
-            state("discord", self.discord),
-            state("ai drafts", self.ai),
-        ]
+        """One line per installed bridge, SMS first, then chat, then AI."""
+        report = []
+        for kind in Kind:
+            for name in plugins.bridges_of(kind):
+                if name in self.bridges:
+                    state = plugins.bridges()[name].describe(self.bridges[name])
+                elif name in self.remote_chat:
+                    state = "served by another process (its posts are queued here)"
+                else:
+                    state = "off (no credentials)"
+                report.append(f"{name}: {state}")
+        return report
 
 
 def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True) -> Settings:
@@ -188,54 +156,16 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             load_dotenv(Path.cwd() / ".env", override=False)
         env = dict(os.environ)
 
-    def get(name: str) -> str | None:
-        value = env.get(name, "").strip()
-        return value or None
-
-    def needs(present: str, missing: str) -> None:
-        raise ConfigError(f"{missing} is required when {present} is set")
-
-    twilio = None
-    if get("TWILIO_ACCOUNT_SID") or get("TWILIO_AUTH_TOKEN"):
-        if not get("TWILIO_AUTH_TOKEN"):
-            needs("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
-        if not get("TWILIO_ACCOUNT_SID"):
-            needs("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID")
-        twilio = TwilioSettings(
-            get("TWILIO_ACCOUNT_SID") or "", get("TWILIO_AUTH_TOKEN") or "", get("TWILIO_API_URL")
-        )
-
-    slack = None
-    if get("SLACK_BOT_TOKEN") or get("SLACK_SIGNING_SECRET") or get("SLACK_APP_TOKEN"):
-        if not get("SLACK_BOT_TOKEN"):
-            needs("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN", "SLACK_BOT_TOKEN")
-        if not get("SLACK_APP_TOKEN") and not get("SLACK_SIGNING_SECRET"):
-            raise ConfigError(
-                "SLACK_SIGNING_SECRET is required when SLACK_BOT_TOKEN is set "
-                "(or set SLACK_APP_TOKEN for Socket Mode)"
-            )
-        slack = SlackSettings(
-            get("SLACK_BOT_TOKEN") or "",
-            get("SLACK_SIGNING_SECRET"),
-            get("SLACK_APP_TOKEN"),
-            get("SLACK_API_URL"),
-        )
-
-    discord = None
-    if get("DISCORD_BOT_TOKEN"):
-        discord = DiscordSettings(
-            get("DISCORD_BOT_TOKEN") or "", get("DISCORD_API_URL"), get("DISCORD_GATEWAY_URL")
-        )
-    elif get("DISCORD_API_URL") or get("DISCORD_GATEWAY_URL"):
-        needs("DISCORD_API_URL or DISCORD_GATEWAY_URL", "DISCORD_BOT_TOKEN")
-
-    ai = None
-    if get("OPENAI_API_KEY"):
-        ai = AiSettings(
-            get("OPENAI_API_KEY") or "",
-            get("OPENAI_BASE_URL"),
-            get("SMSBRIDGE_AI_MODEL") or "gpt-4o-mini",
-        )
+    get = plugins.Env(env).get
+    bridges = {}
+    for name, bridge in plugins.bridges().items():
+        read = bridge.read_settings(plugins.Env(env))
+        if read is not None:
+            bridges[name] = read
+    for kind in (Kind.SMS, Kind.AI):
+        on = [name for name in plugins.bridges_of(kind) if name in bridges]
+        if len(on) > 1:
+            raise ConfigError(f"only one {kind} bridge can be on; credentials are set for {on}")
 
     port_text = get("SMSBRIDGE_PORT") or get("PORT") or "8080"
     try:
@@ -265,9 +195,10 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
     remote_chat = frozenset(
         p.strip().lower() for p in (get("SMSBRIDGE_CHAT_PLATFORMS") or "").split(",") if p.strip()
     )
-    if remote_chat - {"slack", "discord"}:
+    chat = plugins.bridges_of(Kind.CHAT)
+    if remote_chat - set(chat):
         raise ConfigError(
-            "SMSBRIDGE_CHAT_PLATFORMS lists chat platforms (slack, discord), got "
+            f"SMSBRIDGE_CHAT_PLATFORMS lists chat platforms ({', '.join(chat)}), got "
             f"{', '.join(sorted(remote_chat))}"
         )
 
@@ -328,10 +259,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         shutdown_seconds=shutdown,
         retention_days=int(retention_text),
         remote_chat=remote_chat,
-        twilio=twilio,
-        slack=slack,
-        discord=discord,
-        ai=ai,
+        bridges=bridges,
         directory=directory,
         config_path=config_path,
         metrics_token=get("SMSBRIDGE_METRICS_TOKEN") or None,

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.plugins import Command
+
 REPO = Path(__file__).resolve().parents[1]
 LINE = "+15005550006"
 LEAD = "+14155550123"
@@ -85,17 +87,14 @@ async def run_demo() -> int:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # the stand-ins live in tests/standins
     from bot.app import Options, SmsBridge
-    from bot.config import (
-        AiSettings,
-        DiscordSettings,
-        Settings,
-        SlackSettings,
-        TwilioSettings,
-        parse_directory,
-    )
+    from bot.config import Settings, parse_directory
     from bot.demo_automations import show_automations
     from bot.domain.contacts import read_contacts
     from bot.services.contacts import import_contacts
+    from bridges.ai import AiSettings
+    from bridges.discord import DiscordSettings
+    from bridges.slack import SlackSettings
+    from bridges.sms import TwilioSettings
     from tests.conftest import free_port
     from tests.discord_fixtures import answered, custom_ids
     from tests.standins import slack_payloads as sp
@@ -127,12 +126,14 @@ async def run_demo() -> int:
             host="127.0.0.1",
             port=port,
             undo_seconds=1.0,
-            twilio=TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, twilio.url),
-            slack=SlackSettings(SLACK_BOT_TOKEN, SLACK_SECRET, api_url=slack.url + "/api/"),
-            discord=DiscordSettings(
-                DISCORD_TOKEN, api_url=discord_api.url, gateway_url=discord_api.gateway_url
-            ),
-            ai=AiSettings("sk-demo", openai_api.url + "/v1", "gpt-4o-mini", timeout=5.0),
+            bridges={
+                "twilio": TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, twilio.url),
+                "slack": SlackSettings(SLACK_BOT_TOKEN, SLACK_SECRET, api_url=slack.url + "/api/"),
+                "discord": DiscordSettings(
+                    DISCORD_TOKEN, api_url=discord_api.url, gateway_url=discord_api.gateway_url
+                ),
+                "openai": AiSettings("sk-demo", openai_api.url + "/v1", timeout=5.0),
+            },
             directory=parse_directory(DEMO_CONFIG),
         )
         app = SmsBridge(settings, Options(worker_kwargs={"poll": 0.05}))
@@ -304,3 +305,11 @@ async def run_demo() -> int:
 
 async def _first(items: list[Any]) -> Any:
     return items[0] if items else None
+
+
+demo = Command(
+    help="a scripted conversation end to end on loopback stand-ins",
+    configure=lambda parser: None,
+    run=lambda args: asyncio.run(run_demo()),
+    log_level="WARNING",
+)

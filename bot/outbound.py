@@ -10,12 +10,14 @@ import asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import sms_gateway
+from bot.app import sms_plugin
 from bot.config import Settings
 from bot.core import Core
 from bot.delivery.sms import SmsSender
 from bot.delivery.worker import Worker
 from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.facade import Facade
+from bot.plugins import Context
 from bot.results import Done, Queued, Refused
 from bot.services.access import Denied
 from bot.services.conversations import start_conversation
@@ -58,12 +60,14 @@ async def send_from_line(
         outcome = await core.run(work)
         if not isinstance(outcome, Queued) or not wait or outcome.held:
             return outcome, None
-        if settings.twilio is None:
+        # Only the gateway is used: nothing is served, no webhook is taken here.
+        sms = sms_plugin(settings, Context(Facade(core), settings, _no_media))
+        if sms is None:
             return Refused(
-                "Twilio is off (TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN unset): "
+                "no SMS bridge is on here (see smsbridge check): "
                 "the SMS is queued for a running server"
             ), "pending"
-        gateway = sms_gateway(settings.twilio)
+        gateway = sms.gateway
         worker = Worker(
             core,
             {"sms": SmsSender(core, gateway, segments_per_second=settings.sms_per_second)},
@@ -87,7 +91,11 @@ async def send_from_line(
             pass
         finally:
             await worker.stop()
-            await gateway.close()
+            await sms.stop()
         return outcome, status
     finally:
         await db.dispose()
+
+
+async def _no_media(url: str) -> bytes | None:
+    return None

@@ -69,6 +69,9 @@ class Drafter(Protocol):
     timed out, unreachable, 5xx) or Rejected (refused, bad request, bad key or model),
     each with a short reason a member can read."""
 
+    # Seconds one completion may take; the core gives up a little after that.
+    timeout: float
+
     async def complete(
         self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
     ) -> Completion: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,14 +14,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import plugins
 from bot.app import Options, SmsBridge
-from bot.config import Directory, Settings, TwilioSettings, parse_directory
+from bot.config import Directory, Settings, parse_directory
 from bot.core import Core
 from bot.results import Queued
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
+from bridges.sms import TwilioSettings
 from storage.models import Conversation, Lead
 from tests.standins.twilio import TwilioStandIn
+
+with warnings.catch_warnings():  # discord.py imports audioop, deprecated since Python 3.11
+    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+    import discord  # noqa: F401  (its first import, under the filter, before any test's)
 
 LINE = "+15005550006"
 LEAD = "+14155550100"
@@ -78,9 +85,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def with_settings(settings: Settings, **kw: Any) -> Settings:
+    """`dataclasses.replace`, where a keyword naming an installed platform (`twilio=`,
+    `slack=`, `discord=`, `openai=`) turns that bridge on with the settings given (off
+    with None)."""
+    names = plugins.platform_names()
+    bridges = {**settings.bridges, **{k: v for k, v in kw.items() if k in names}}
+    bridges = {k: v for k, v in bridges.items() if v is not None}
+    fields = {k: v for k, v in kw.items() if k not in names}
+    return replace(settings, bridges=bridges, **fields)
+
+
 def make_settings(tmp_path: Path, directory: Directory | None = None, **kw: Any) -> Settings:
     port = free_port()
-    return replace(
+    return with_settings(
         Settings(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'smsbridge.db'}",
             public_url=f"http://127.0.0.1:{port}",

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from bot.app import Options, SmsBridge
-from bot.config import DiscordSettings, Settings, TwilioSettings, parse_directory
-from bridges.discord import DiscordPlugin
+from bot.config import Settings, parse_directory
+from bridges.discord import DiscordSettings
+from bridges.discord.plugin import DiscordPlugin
+from bridges.sms import TwilioSettings
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -10,15 +10,25 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app import Options, SmsBridge
-from bot.config import SlackSettings, TwilioSettings
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings, wait_for
+from bridges.slack import SlackSettings
+from bridges.sms import TwilioSettings
+from tests.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    LEAD,
+    LINE,
+    applied,
+    make_settings,
+    wait_for,
+    with_settings,
+)
 from tests.standins import slack_payloads as sp
 from tests.standins.slack import SlackStandIn
 from tests.standins.twilio import TwilioStandIn
@@ -66,7 +76,9 @@ class SlackEnv:
                 twilio=TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, twilio.url),
                 slack=slack_settings,
             )
-            app = SmsBridge(replace(config, **settings), Options(worker_kwargs={"poll": 0.05}))
+            app = SmsBridge(
+                with_settings(config, **settings), Options(worker_kwargs={"poll": 0.05})
+            )
             await app.start()
             try:
                 yield cls(app, slack, twilio)

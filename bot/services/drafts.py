@@ -52,7 +52,6 @@ NOT_CONFIGURED = (
 )
 MAX_TOKENS = 300  # room for a long SMS when the instructions ask for one
 DEFAULT_TEMPERATURE = 0.4  # `temperature` in [organizations.X.voice] overrides it
-DEFAULT_TIMEOUT = 20.0
 TIMEOUT_GRACE = 2.0  # on top of the client's own timeout, for the whole call
 MAX_EVENTS = 10
 
@@ -81,8 +80,7 @@ async def request_draft(
     temperature = request.voice.temperature
     if temperature is None:
         temperature = DEFAULT_TEMPERATURE
-    ai = core.settings.ai
-    limit = (ai.timeout if ai is not None else DEFAULT_TIMEOUT) + TIMEOUT_GRACE
+    limit = drafter.timeout + TIMEOUT_GRACE
     try:
         async with asyncio.timeout(limit):
             completion: Completion = await drafter.complete(

@@ -9,7 +9,7 @@ from bot.ops.online import Check
 
 
 async def check(settings: Settings) -> list[Check]:
-    ai = settings.ai
+    ai = settings.bridges.get("openai")
     if ai is None:
         return []
     client = openai.AsyncOpenAI(

@@ -11,14 +11,31 @@ import logging
 from typing import Any
 
 import openai
+from aiohttp import web
 
-from bot.config import AiSettings
 from bot.metrics import AI_DRAFTS, AI_TOKENS
 from bot.ports import Completion, Rejected, RetryLater
+from bridges.ai import AiSettings
 
 log = logging.getLogger(__name__)
 
 REASON_CHARS = 120
+
+
+class OpenAIPlugin:
+    """The `openai` bridge running: a drafter and nothing to serve."""
+
+    def __init__(self, settings: AiSettings) -> None:
+        self.drafter = OpenAIDrafter(settings)
+
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.drafter.close()
 
 
 class OpenAIDrafter:

@@ -10,17 +10,19 @@ from discord.http import Route
 
 from bot.config import Settings
 from bot.ops.online import Check
-from bridges.discord import point_discord_py
+from bridges.discord import DiscordSettings
+from bridges.discord.plugin import point_discord_py
 
 
 async def check(settings: Settings) -> list[Check]:
-    if settings.discord is None:
+    discord_settings: DiscordSettings | None = settings.bridges.get("discord")
+    if discord_settings is None:
         return []
-    previous = point_discord_py(settings.discord)
+    previous = point_discord_py(discord_settings)
     client = discord.Client(intents=discord.Intents.none())
     try:
         try:
-            await client.login(settings.discord.bot_token)
+            await client.login(discord_settings.bot_token)
         except discord.LoginFailure:
             return [Check("discord", False, "DISCORD_BOT_TOKEN refused by Discord (HTTP 401)")]
         except (aiohttp.ClientError, OSError) as exc:

@@ -13,7 +13,8 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.config import Settings
-from bridges.discord import point_discord_py
+from bridges.discord import DiscordSettings
+from bridges.discord.plugin import point_discord_py
 
 AUTHORIZE = "https://discord.com/oauth2/authorize?"
 # Threads and forum posts per conversation, the lead's texts under the lead's name
@@ -42,13 +43,14 @@ def invite_url(application_id: int) -> str:
 
 
 async def run(settings: Settings, _args: argparse.Namespace) -> int:
-    if settings.discord is None:
+    discord_settings: DiscordSettings | None = settings.bridges.get("discord")
+    if discord_settings is None:
         print("configuration error: DISCORD_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    previous = point_discord_py(settings.discord)
+    previous = point_discord_py(discord_settings)
     client = discord.Client(intents=discord.Intents.none())
     try:
-        await client.login(settings.discord.bot_token)
+        await client.login(discord_settings.bot_token)
         app = await client.application_info()
     except discord.LoginFailure:
         print("error: DISCORD_BOT_TOKEN refused by Discord (HTTP 401)", file=sys.stderr)

@@ -22,7 +22,7 @@ from bridges.slack.listeners import run_command
 from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, draft_meta, message_id, place_meta
 
 if TYPE_CHECKING:
-    from bridges.slack import SlackPlugin
+    from bridges.slack.plugin import SlackPlugin
 
 log = logging.getLogger(__name__)
 

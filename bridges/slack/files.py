@@ -1,6 +1,6 @@
 """Files both ways: pictures a teammate attaches to a thread reply (fetched from Slack with
 the bot token, handed to the core to re-host for MMS) and inbound MMS media (fetched
-from Twilio to upload into the thread, see media.py)."""
+by the SMS bridge, to upload into the thread)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.config import TwilioSettings
 from bot.domain.mms import MMS_MAX_BYTES
+from bot.plugins import FetchMedia
 from bot.types import OutboundFile
-from bridges.slack.media import TwilioMedia, read_capped
+from bridges.http import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,11 @@ class FileRefused(Exception):
 
 
 class Files:
-    def __init__(self, bot_token: str, api_url: str, twilio: TwilioSettings | None) -> None:
+    def __init__(self, bot_token: str, api_url: str, fetch_media: FetchMedia) -> None:
         self.bot_token = bot_token
         # The bot token goes only to Slack's own hosts (or the API stand-in in tests).
         self.slack_hosts = {urlsplit(api_url).hostname or "slack.com"}
-        self.media = TwilioMedia(twilio)
+        self._fetch_media = fetch_media
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -39,7 +39,6 @@ class Files:
         return self._http
 
     async def close(self) -> None:
-        await self.media.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -67,8 +66,8 @@ class Files:
         return tuple(out)
 
     async def fetch_media(self, url: str) -> bytes | None:
-        """Inbound MMS media, only from Twilio's media origin (None: show a link)."""
-        return await self.media.fetch(url)
+        """Inbound MMS media, as the SMS bridge fetches it (None: show a link)."""
+        return await self._fetch_media(url)
 
     def _is_slack(self, url: str) -> bool:
         host = urlsplit(url).hostname or ""

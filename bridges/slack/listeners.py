@@ -24,7 +24,7 @@ from bridges.slack import render, views
 from bridges.slack.files import FileRefused
 
 if TYPE_CHECKING:
-    from bridges.slack import SlackPlugin
+    from bridges.slack.plugin import SlackPlugin
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ SLACK_API = "https://slack.com/api/"
 
 
 async def check(settings: Settings) -> list[Check]:
-    slack = settings.slack
+    slack = settings.bridges.get("slack")
     if slack is None:
         return []
     client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url or SLACK_API)

@@ -25,7 +25,7 @@ def refusal(exc: TwilioRestException) -> str:
 
 
 async def check(settings: Settings) -> list[Check]:
-    twilio = settings.twilio
+    twilio = settings.bridges.get("twilio")
     if twilio is None:
         return []
     gateway = TwilioGateway(twilio.account_sid, twilio.auth_token, twilio.api_url)

@@ -15,7 +15,7 @@ from bridges.sms.twilio import TwilioGateway
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    twilio = settings.twilio
+    twilio = settings.bridges.get("twilio")
     if twilio is None:
         print(
             "configuration error: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed",

@@ -22,14 +22,16 @@ from twilio.rest import Client
 from bot import metrics
 from bot.domain.phones import InvalidPhone, InvalidSender, normalize_phone, normalize_sender
 from bot.facade import Facade
+from bot.plugins import Context
 from bot.ports import OutcomeUnknown, Rejected, RetryLater, SentSms
 from bot.results import Unavailable
 from bot.types import InboundSms, MediaRef, StatusUpdate
 from bot.warn_once import WarnOncePerMinute
+from bridges.sms import TWILIO_API, TwilioSettings
+from bridges.sms.media import TwilioMedia
 
 log = logging.getLogger(__name__)
 
-TWILIO_API = "https://api.twilio.com"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 STATUSES = {
     "accepted",
@@ -156,6 +158,29 @@ class TwilioGateway:
 
     async def close(self) -> None:
         await self.http.close()
+
+
+class TwilioPlugin:
+    """The `twilio` bridge running: its webhooks on our server and its gateway."""
+
+    def __init__(self, settings: TwilioSettings, context: Context) -> None:
+        self.settings = settings
+        self.gateway = TwilioGateway(settings.account_sid, settings.auth_token, settings.api_url)
+        self.webhooks = TwilioWebhooks(context.facade, settings.auth_token)
+        self.media = TwilioMedia(settings)
+
+    def routes(self) -> list[web.RouteDef]:
+        return self.webhooks.routes()
+
+    async def fetch_media(self, url: str) -> bytes | None:
+        return await self.media.fetch(url)
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.gateway.close()
+        await self.media.close()
 
 
 class TwilioWebhooks:

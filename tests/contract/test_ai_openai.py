@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.config import AiSettings
 from bot.metrics import AI_DRAFTS, AI_TOKENS
 from bot.ports import Completion, Rejected, RetryLater
+from bridges.ai import AiSettings
 from bridges.ai.openai import OpenAIDrafter
 from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
 

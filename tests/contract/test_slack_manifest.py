@@ -102,7 +102,8 @@ async def test_a_bad_token_or_unreachable_slack_is_a_clear_startup_error(
     tmp_path: Path,
 ) -> None:
     from bot.app import SmsBridge
-    from bot.config import ConfigError, SlackSettings
+    from bot.config import ConfigError
+    from bridges.slack import SlackSettings
     from tests.conftest import free_port, make_settings
     from tests.standins.slack import SlackStandIn
 

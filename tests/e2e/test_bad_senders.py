@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Options, SmsBridge
-from bot.config import TwilioSettings
 from bot.types import InboundSms
+from bridges.sms import TwilioSettings
 from storage.models import Lead, Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings
 from tests.pg import TEST_URL, throwaway_database

@@ -11,10 +11,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.config import AiSettings, DiscordSettings, SlackSettings, TwilioSettings
 from bot.ops.online import online_checks
+from bridges.ai import AiSettings
+from bridges.discord import DiscordSettings
+from bridges.slack import SlackSettings
+from bridges.sms import TwilioSettings
 from storage.db import Database
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, make_settings
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, make_settings, with_settings
 from tests.discord_fixtures import TOKEN, discord_api_fixture  # noqa: F401
 from tests.standins.discord import DiscordStandIn
 from tests.standins.openai import OpenAIStandIn
@@ -39,7 +42,7 @@ async def test_every_service_ok_then_each_refusal_in_one_line(
             twilio=TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, twilio.url),
             slack=SlackSettings("xoxb-good", "secret", api_url=slack.url + "/api/"),
             discord=DiscordSettings(TOKEN, api_url=discord_api.url),
-            ai=AiSettings("sk-good", base_url=ai.url + "/v1", model="gpt-4o-mini"),
+            openai=AiSettings("sk-good", base_url=ai.url + "/v1", model="gpt-4o-mini"),
         )
         db = Database(settings.database_url)
         await db.upgrade()
@@ -55,7 +58,7 @@ async def test_every_service_ok_then_each_refusal_in_one_line(
         slack.add_channel("C0GLOBEX", "globex", is_member=False)
         twilio.numbers = {LINE}
         results = await online_checks(
-            replace(settings, ai=replace(settings.ai, model="gpt-9"))  # type: ignore[type-var]
+            with_settings(settings, openai=replace(settings.bridges["openai"], model="gpt-9"))
         )
         failing = {r.name: r.detail for r in results if not r.ok}
         assert failing == {
@@ -64,12 +67,12 @@ async def test_every_service_ok_then_each_refusal_in_one_line(
             "ai": "no model 'gpt-9' (SMSBRIDGE_AI_MODEL)",
         }
 
-        bad = replace(
+        bad = with_settings(
             settings,
             twilio=TwilioSettings(ACCOUNT_SID, "wrong", twilio.url),
             slack=SlackSettings("xoxb-bad", "secret", api_url=slack.url + "/api/"),
             discord=DiscordSettings("bad-token", api_url=discord_api.url),
-            ai=AiSettings("sk-bad", base_url=ai.url + "/v1"),
+            openai=AiSettings("sk-bad", base_url=ai.url + "/v1"),
         )
         failing = {r.name: r.detail for r in await online_checks(bad) if not r.ok}
         assert failing == {

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import SmsBridge
-from bot.config import AiSettings
+from bridges.ai import AiSettings
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -238,7 +238,7 @@ async def test_ai_draft_is_edited_in_a_modal_then_sent_as_ai_assisted(
             tmp_path,
             discord_api,
             twilio,
-            ai=AiSettings(DEFAULT_API_KEY, ai.url + "/v1", "gpt-4o-mini", timeout=2.0),
+            openai=AiSettings(DEFAULT_API_KEY, ai.url + "/v1", "gpt-4o-mini", timeout=2.0),
         )
         app = await start_bridge(settings)
         try:

@@ -7,22 +7,22 @@ import asyncio
 import copy
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import aiohttp
 import pytest
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
-from bot.config import AiSettings, Settings, parse_directory
+from bot.config import Settings, parse_directory
 from bot.domain.prompt import NOTE_MARK
 from bot.domain.segments import segment_info
 from bot.facade import DRAFTING, Facade
 from bot.results import Drafted, Queued, Result
 from bot.services.drafts import NOT_CONFIGURED
 from bot.types import Actor, ChatRef
+from bridges.ai import AiSettings
 from storage.models import Conversation, Lead, Line, Member, Message, Thread
-from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
+from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for, with_settings
 from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
 from tests.standins.twilio import TwilioStandIn
 
@@ -55,7 +55,7 @@ def settings(settings: Settings, ai_standin: OpenAIStandIn) -> Settings:
     data = copy.deepcopy(DIRECTORY)
     data["organizations"]["acme"]["voice"] = VOICE
     ai = AiSettings(DEFAULT_API_KEY, ai_standin.url + "/v1", MODEL, timeout=1.0)
-    return replace(settings, ai=ai, undo_seconds=1.0, directory=parse_directory(data))
+    return with_settings(settings, openai=ai, undo_seconds=1.0, directory=parse_directory(data))
 
 
 def facade_of(bridge: SmsBridge) -> Facade:
@@ -192,7 +192,9 @@ async def test_refusal_by_the_model(
 async def test_without_a_key_drafts_say_they_are_not_configured(
     settings: Settings, twilio: TwilioStandIn, ai_standin: OpenAIStandIn
 ) -> None:
-    async with SmsBridge(replace(settings, ai=None), Options(worker_kwargs={"poll": 0.05})) as app:
+    async with SmsBridge(
+        with_settings(settings, openai=None), Options(worker_kwargs={"poll": 0.05})
+    ) as app:
         assert app.core is not None and app.core.drafter is None
         conv_id = await start_conversation(app, twilio)
         outcome = await facade_of(app).request_draft(DANA, THREAD, "")

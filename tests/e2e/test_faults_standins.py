@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SmsBridge
-from bot.config import AiSettings
 from bot.facade import Facade
 from bot.types import Actor, ChatRef
+from bridges.ai import AiSettings
 from storage.models import Delivery, DeliveryAttempt, Message, Thread
 from tests.conftest import wait_for
 from tests.slack_fixtures import SALES, SlackEnv
@@ -44,7 +44,7 @@ async def env(
     tmp_path: Path, twilio: TwilioStandIn, openai_standin: OpenAIStandIn
 ) -> AsyncIterator[SlackEnv]:
     ai = AiSettings(DEFAULT_API_KEY, openai_standin.url + "/v1", "acme-1", timeout=0.5)
-    async with SlackEnv.start(tmp_path, twilio, ai=ai) as sx:
+    async with SlackEnv.start(tmp_path, twilio, openai=ai) as sx:
         # Short client timeouts, so a timeout takes half a second here.
         assert sx.app.gateway is not None
         sx.app.gateway.http.timeout = 0.5  # type: ignore[attr-defined]

@@ -128,7 +128,7 @@ async def test_cancel_inside_the_undo_window(
 
 
 async def test_quiet_hours_refuse_or_hold(tmp_path, twilio: TwilioStandIn) -> None:  # type: ignore[no-untyped-def]
-    from bot.config import TwilioSettings
+    from bridges.sms import TwilioSettings
     from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, make_settings
 
     now = datetime.now(UTC)

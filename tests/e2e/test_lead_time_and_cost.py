@@ -9,10 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import Options, SmsBridge
-from bot.config import TwilioSettings, parse_directory
+from bot.config import parse_directory
 from bot.facade import Facade
 from bot.results import Listed, Queued, Result
 from bot.types import Actor, ChatRef
+from bridges.sms import TwilioSettings
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,

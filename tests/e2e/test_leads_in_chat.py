@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DiscordSettings
 from bot.domain.contacts import read_contacts
 from bot.services.contacts import import_contacts
 from bot.services.leads import ProfileChange, update_profile
+from bridges.discord import DiscordSettings
 from storage.models import Lead, Member
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import FORUM, TOKEN, discord_api_fixture, header_field, posts

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import TwilioSettings
-from bridges.slack.media import MediaPolicy
+from bridges.sms import TwilioSettings
+from bridges.sms.media import MediaPolicy
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_for
 from tests.slack_fixtures import SlackEnv
 from tests.standins.twilio import TwilioStandIn

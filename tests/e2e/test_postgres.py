@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
-from bot.config import TwilioSettings
+from bridges.sms import TwilioSettings
 from storage.models import Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings, wait_for
 from tests.pg import TEST_URL, throwaway_database

@@ -12,8 +12,9 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from bot.app import Options, SmsBridge
-from bot.config import Settings, TwilioSettings, parse_directory
+from bot.config import Settings, parse_directory
 from bot.ops.retention import message_retention, prune
+from bridges.sms import TwilioSettings
 from storage.models import (
     Conversation,
     Delivery,

@@ -5,14 +5,13 @@ the same holds for processes on PostgreSQL (tests/e2e/test_scale_postgres.py).""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from storage.models import Delivery
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, wait_for, with_settings
 from tests.discord_fixtures import (  # noqa: F401
     discord_api_fixture,
     discord_settings,
@@ -29,7 +28,7 @@ async def test_a_web_process_queues_discord_posts_the_gateway_process_sends_them
 ) -> None:
     gateway_settings = discord_settings(tmp_path, discord_api, twilio)
     port = free_port()
-    web_settings = replace(
+    web_settings = with_settings(
         gateway_settings,
         discord=None,
         remote_chat=frozenset({"discord"}),

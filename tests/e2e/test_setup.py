@@ -15,11 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from bot.config import DiscordSettings, Settings
+from bot.config import Settings
+from bridges.discord import DiscordSettings
 from bridges.discord.setup import PERMISSIONS
 from bridges.discord.setup import run as setup_discord
 from bridges.sms.setup import run as setup_twilio
-from tests.conftest import LINE
+from tests.conftest import LINE, with_settings
 from tests.discord_fixtures import discord_api_fixture  # noqa: F401
 from tests.standins.discord import DiscordStandIn
 from tests.standins.twilio import TwilioStandIn
@@ -69,9 +70,10 @@ async def test_setup_twilio_previews_then_points_owned_lines_at_the_webhook(
 async def test_setup_discord_prints_the_invite_url_or_the_refusal(
     settings: Settings, discord_api: DiscordStandIn, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dataclasses import replace
 
-    good = replace(settings, discord=DiscordSettings(discord_api.token, api_url=discord_api.url))
+    good = with_settings(
+        settings, discord=DiscordSettings(discord_api.token, api_url=discord_api.url)
+    )
     assert await setup_discord(good, argparse.Namespace(apply=False)) == 0
     url = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("https://"))
     query = parse_qs(urlsplit(url).query)
@@ -79,6 +81,6 @@ async def test_setup_discord_prints_the_invite_url_or_the_refusal(
     assert query["permissions"] == [str(PERMISSIONS.value)]
     assert query["client_id"][0].isdigit()
 
-    bad = replace(settings, discord=DiscordSettings("wrong", api_url=discord_api.url))
+    bad = with_settings(settings, discord=DiscordSettings("wrong", api_url=discord_api.url))
     assert await setup_discord(bad, argparse.Namespace(apply=False)) == 1
     assert "DISCORD_BOT_TOKEN refused" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import AiSettings
+from bridges.ai import AiSettings
 from storage.models import Message
 from tests.conftest import LEAD, wait_for
 from tests.slack_fixtures import SALES, SlackEnv, sx_fixture  # noqa: F401
@@ -162,7 +162,7 @@ async def test_ai_draft_is_ephemeral_and_sent_on_click(
 ) -> None:
     async with OpenAIStandIn(reply="Sure, we can come Tuesday.") as ai:
         settings = AiSettings(DEFAULT_API_KEY, ai.url + "/v1", timeout=5.0)
-        async with SlackEnv.start(tmp_path, twilio, ai=settings) as sx:
+        async with SlackEnv.start(tmp_path, twilio, openai=settings) as sx:
             header = await _conversation(sx, "Can you come this week?")
             await sx.interact(
                 sp.block_actions_payload(

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import AiSettings
+from bridges.ai import AiSettings
 from storage.models import Member, Message
 from tests.conftest import LEAD, wait_for
 from tests.slack_fixtures import SALES, SlackEnv
@@ -27,7 +27,7 @@ DRAFT = "Sure, we can come Tuesday."
 async def drafting(tmp_path: Path, twilio: TwilioStandIn) -> AsyncIterator[SlackEnv]:
     async with OpenAIStandIn(reply=DRAFT) as ai:
         settings = AiSettings(DEFAULT_API_KEY, ai.url + "/v1", timeout=5.0)
-        async with SlackEnv.start(tmp_path, twilio, ai=settings) as sx:
+        async with SlackEnv.start(tmp_path, twilio, openai=settings) as sx:
             yield sx
 
 

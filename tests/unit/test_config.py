@@ -22,7 +22,7 @@ def test_defaults_and_platforms_off() -> None:
     assert s.database_url == "sqlite+aiosqlite:///smsbridge.db"
     assert s.public_url == "http://localhost:8080"
     assert (s.host, s.port, s.undo_seconds) == ("0.0.0.0", 8080, 5.0)
-    assert s.twilio is s.slack is s.discord is s.ai is None
+    assert s.bridges == {}
     assert "slack: off (no credentials)" in s.platforms_report()
 
 
@@ -52,7 +52,7 @@ def test_half_configured_is_an_error_naming_the_variable(env: dict[str, str], na
 
 def test_socket_mode_needs_no_signing_secret() -> None:
     s = settings(SLACK_BOT_TOKEN="xoxb", SLACK_APP_TOKEN="xapp")
-    assert s.slack is not None and s.slack.app_token == "xapp"
+    assert s.bridges["slack"].app_token == "xapp"
     assert "slack: on (Socket Mode)" in s.platforms_report()
 
 

@@ -1,9 +1,10 @@
-"""Inbound MMS media, fetched from Twilio for upload into a thread, without lending the
-server to anyone else: a MediaUrl is fetched only when it is on Twilio's media origin
-(the exact scheme, host and port of the configured Twilio API URL), the account's
-credentials go only there, a redirect (Twilio sends one to its storage) is followed only
-to a public host (HTTPS when Twilio's origin is), and no loopback, private or link-local
-address is ever fetched but the configured origin; size and time are bounded."""
+"""Inbound MMS media, fetched from Twilio for a chat bridge to upload into a thread,
+without lending the server to anyone else: a MediaUrl is fetched only when it is on
+Twilio's media origin (the exact scheme, host and port of the configured Twilio API
+URL), the account's credentials go only there, a redirect (Twilio sends one to its
+storage) is followed only to a public host (HTTPS when Twilio's origin is), and no
+loopback, private or link-local address is ever fetched but the configured origin; size
+and time are bounded."""
 
 from __future__ import annotations
 
@@ -18,12 +19,11 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from bot.config import TwilioSettings
+from bridges.http import read_capped
+from bridges.sms import TWILIO_API, TwilioSettings
 
 log = logging.getLogger(__name__)
 
-TWILIO_API = "https://api.twilio.com"
-MEDIA_LIMIT = 10 * 1024 * 1024  # more than any carrier delivers as MMS
 TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=10)
 MAX_REDIRECTS = 3
 Origin = tuple[str, str, int]
@@ -158,20 +158,3 @@ class TwilioMedia:
             return {}
         pair = f"{self.twilio.account_sid}:{self.twilio.auth_token}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
-
-
-async def read_capped(resp: aiohttp.ClientResponse) -> bytes | None:
-    """A 200 answer's body up to MEDIA_LIMIT; None otherwise (logged)."""
-    if resp.status != 200:
-        log.warning("file fetch answered %s", resp.status)
-        return None
-    if (resp.content_length or 0) > MEDIA_LIMIT:
-        log.warning("file fetch refused: over %s bytes", MEDIA_LIMIT)
-        return None
-    data = bytearray()
-    async for chunk in resp.content.iter_chunked(65536):
-        data += chunk
-        if len(data) > MEDIA_LIMIT:
-            log.warning("file fetch stopped: over %s bytes", MEDIA_LIMIT)
-            return None
-    return bytes(data)
