@@ -196,3 +196,39 @@ async def test_idle_conversations_close_and_waiting_leads_escalate_once(
             assert conversation.closed_at == clock.now
             events = await s.scalars(select(Message.event).where(Message.kind == "event"))
             assert "closed" in list(events)
+
+
+async def test_an_sms_in_an_assigned_conversation_mentions_the_assignee_until_they_watch_it(
+    sx: SlackEnv,
+) -> None:
+    Clock(sx, TUESDAY_MORNING)
+    await sx.sms_in("Hello")
+    header = await sx.header()
+    await wait_for(lambda: sx.thread(header))
+    assert "assign" in (await sx.command(f"assign @U0SAM {LEAD}", "U0DANA")).lower()
+    await sx.sms_in("Can you come Friday?")
+
+    def pings() -> list[str]:
+        return [t for t in sx.texts(header) if t.startswith("<@U0SAM> 📨")]
+
+    await wait_for(pings)
+    await sx.reply("U0SAM", "Friday works!", header)  # now Sam watches the thread
+    await wait_for(lambda: any("Friday works" in m["body"] for m in sx.twilio.messages))
+    await sx.sms_in("Great, thanks")
+    await wait_for(lambda: any("Great, thanks" in t for t in sx.texts(header)))
+    assert len(pings()) == 1
+
+
+async def test_a_member_with_notify_none_is_never_mentioned(
+    tmp_path: Path, twilio: TwilioStandIn
+) -> None:
+    data = copy.deepcopy(DIRECTORY)
+    data["members"]["sam"]["notify"] = "none"
+    data["lines"]["+15005550006"]["default_assignee"] = "sam"
+    async with SlackEnv.start(tmp_path, twilio, directory=parse_directory(data)) as sx:
+        await sx.sms_in("Hello")
+        header = await sx.header()
+        await wait_for(lambda: any("Hello" in t for t in sx.texts(header)))
+        await sx.sms_in("Anyone?")
+        await wait_for(lambda: any("Anyone?" in t for t in sx.texts(header)))
+        assert not [t for t in sx.texts(header) if "📨" in t]
