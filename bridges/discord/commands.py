@@ -151,6 +151,27 @@ class SmsGroup(app_commands.Group):
     ) -> None:
         await self._run(interaction, "route", line, action)
 
+    @app_commands.command(description="Block a number: its texts are kept aside, no thread")
+    @app_commands.describe(phone=PHONE)
+    async def block(self, interaction: Interaction, phone: str | None = None) -> None:
+        await self._run(interaction, "block", phone)
+
+    @app_commands.command(description="Let a blocked or spam number through again")
+    @app_commands.describe(phone=PHONE)
+    async def unblock(self, interaction: Interaction, phone: str | None = None) -> None:
+        await self._run(interaction, "unblock", phone)
+
+    @app_commands.command(description="Blocked and spam numbers, with how many texts they sent")
+    async def blocked(self, interaction: Interaction) -> None:
+        await self._run(interaction, "blocked")
+
+    @app_commands.command(description="How fast the team answers: figures and a chart")
+    @app_commands.describe(period="Which period (default: week)")
+    async def report(
+        self, interaction: Interaction, period: Literal["today", "week", "month"] = "week"
+    ) -> None:
+        await self._run(interaction, "report", period)
+
     @app_commands.command(name="help", description="What smsbridge can do")
     async def help_(self, interaction: Interaction) -> None:
         await self._run(interaction, "help")
