@@ -8,6 +8,7 @@ renders the answer; it decides nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.core import Core
 from bot.domain.commands import Command, CommandError, parse_command
-from bot.results import Done, Drafted, Home, Queued, Refused, Result, Unavailable
-from bot.services import chat_events, commands, drafts, inbound, queries
+from bot.domain.reports import Figures
+from bot.results import Done, Drafted, Home, Queued, Refused, Reported, Result, Unavailable
+from bot.services import chat_events, commands, drafts, inbound, queries, reports
 from bot.services.access import first_time
 from bot.services.intake import Accepted, Intake
 from bot.types import Actor, ChatRef, ChatReply, InboundSms, StatusUpdate
@@ -86,6 +88,8 @@ class Facade:
                 return Refused(str(exc))
         parsed = command
         result = await self._run(lambda s: commands.execute(self.core, s, actor, where, parsed))
+        if isinstance(result, commands.ReportAsked):
+            return await self.report(result.organization_id, result.period)
         if isinstance(result, commands.DraftAsked):
             if progress is not None:
                 await progress(DRAFTING)
@@ -93,6 +97,19 @@ class Facade:
                 actor, where, result.instructions, conversation_id=result.conversation_id
             )
         return result
+
+    async def report(self, organization_id: int, period: str) -> Reported:
+        """The figures of `today`, `week` or `month` and their chart (drawn off the event
+        loop: matplotlib takes a moment)."""
+
+        async def work(session: AsyncSession) -> tuple[str, Figures]:
+            return await reports.period_report(session, organization_id, period, self.core.now())
+
+        text, figures = await self._run(work)
+        from bot.services.chart import first_response_chart  # matplotlib: when needed
+
+        chart = await asyncio.to_thread(first_response_chart, figures)
+        return Reported(text, chart)
 
     async def request_draft(
         self,

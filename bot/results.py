@@ -116,4 +116,15 @@ class Drafted:
     ok: ClassVar[bool] = True
 
 
-Result = Done | Refused | Queued | Noted | Listed | Drafted
+@dataclass(frozen=True)
+class Reported:
+    """`/sms report`: the figures as text and the chart (a PNG) to show with them. Slack
+    cannot show a file to one member only: its bridge posts both in the channel."""
+
+    text: str
+    chart: bytes
+    filename: str = "report.png"
+    ok: ClassVar[bool] = True
+
+
+Result = Done | Refused | Queued | Noted | Listed | Drafted | Reported

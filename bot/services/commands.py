@@ -14,10 +14,11 @@ from bot.core import Core
 from bot.domain.commands import HELP_TEXT, Command, CommandError
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.results import Done, Listed, Queued, Refused, Result
+from bot.services import blocklist, queries
 from bot.services import conversations as conv_ops
-from bot.services import queries
 from bot.services.access import (
     Denied,
+    check,
     conversation_for_thread,
     member_for,
     organization_for_channel,
@@ -46,6 +47,15 @@ NEEDS_CONVERSATION = {
 
 
 @dataclass(frozen=True)
+class ReportAsked:
+    """`/sms report`: the member may see it; the façade reads the figures and draws the
+    chart next, outside this transaction."""
+
+    organization_id: int
+    period: str
+
+
+@dataclass(frozen=True)
 class DraftAsked:
     """`/sms draft`: the member may ask for one here; the façade asks the AI next."""
 
@@ -55,7 +65,7 @@ class DraftAsked:
 
 async def execute(
     core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
-) -> Result | DraftAsked:
+) -> Result | DraftAsked | ReportAsked:
     if command.name == "help":
         return Done(HELP_TEXT)
     try:
@@ -66,7 +76,7 @@ async def execute(
 
 async def _execute(
     core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
-) -> Result | DraftAsked:
+) -> Result | DraftAsked | ReportAsked:
     if command.name == "route":  # may be run where no line is routed yet
         return await route_command(session, actor, where, command.args)
     conversation = await conversation_for_thread(session, where)
@@ -128,7 +138,32 @@ async def _execute(
         return Listed(text, tuple(items), total)
     if name == "snippet":
         return await _snippet(session, org_id, member, args, conversation, where)
+    if name in ("block", "unblock", "blocked"):
+        return await _blocklist(core, session, member, name, args, conversation)
+    if name == "report":
+        check(member, "report")
+        return ReportAsked(org_id, args["period"])
     return Refused(f"`/sms {name}` is not something smsbridge knows. Try `/sms help`.")
+
+
+async def _blocklist(
+    core: Core,
+    session: AsyncSession,
+    member: Member,
+    name: str,
+    args: dict[str, str],
+    conversation: Conversation | None,
+) -> Result:
+    if name == "blocked":
+        return Done(blocklist.describe_blocked(await blocklist.blocked_numbers(session, member)))
+    phone = args.get("phone") or (conversation.lead.phone if conversation else None)
+    if phone is None:
+        return Refused(
+            f"`/sms {name}` acts on a number: use it inside the conversation's thread, or "
+            f"give the number: `/sms {name} +15551234567`."
+        )
+    act = blocklist.block if name == "block" else blocklist.unblock
+    return Done(await act(core, session, member, phone))
 
 
 async def _conversation_by_phone(

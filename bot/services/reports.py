@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.domain.reports import Figures, compute
+from bot.domain.reports import Figures, as_text, compute
 from storage.models import Conversation, Lead, Line, Member, Message, Organization
 
 PERIODS = {"today": None, "week": timedelta(days=7), "month": timedelta(days=30)}
@@ -42,6 +42,17 @@ def period(word: str, now: datetime, timezone: str) -> tuple[datetime, datetime]
         return now - span, now
     local = now.astimezone(ZoneInfo(timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC), now
+
+
+async def period_report(
+    session: AsyncSession, organization_id: int, period_word: str, now: datetime
+) -> tuple[str, Figures]:
+    """`/sms report [today|week|month]`: the organization's figures and their text."""
+    org = await session.get(Organization, organization_id)
+    assert org is not None
+    since, until = period(period_word, now, org.timezone)
+    report = await figures(session, org, since, until)
+    return as_text(report, f"Report · {org.name} · {period_word}"), report
 
 
 def _epoch(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:

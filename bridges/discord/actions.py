@@ -4,13 +4,14 @@ to the member ephemerally. Shared by the `/sms` group and the persistent compone
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
 import discord
 
 from bot.facade import Facade
-from bot.results import Drafted, Listed, Queued, Refused, Result
+from bot.results import Drafted, Listed, Queued, Refused, Reported, Result
 from bot.types import Actor, ChatRef
 from bot.warn_once import WarnOncePerMinute
 from bridges.discord.components import DraftModal, draft_text, draft_view
@@ -118,6 +119,19 @@ class Actions:
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
 
+    async def _show_report(self, interaction: discord.Interaction[Any], report: Reported) -> None:
+        """The figures with the chart attached, for the member who asked."""
+        chart = discord.File(io.BytesIO(report.chart), filename=report.filename)
+        try:
+            await interaction.followup.send(
+                report.text[:2000],
+                file=chart,
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
     async def command(
         self, interaction: discord.Interaction[Any], text: str, *, header: bool = False
     ) -> None:
@@ -130,6 +144,8 @@ class Actions:
             match result:
                 case Drafted(conversation_id=int(conversation_id)):
                     await self._show_draft(interaction, result, conversation_id)
+                case Reported():
+                    await self._show_report(interaction, result)
                 case _:
                     await self._answer(interaction, result)
         except Exception:

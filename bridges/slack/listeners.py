@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import Command
 from bot.ports import Rejected, RetryLater, ThreadGone
-from bot.results import Drafted, Listed, Noted, Queued, Result
+from bot.results import Drafted, Listed, Noted, Queued, Reported, Result
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.slack import render, views
 from bridges.slack.files import FileRefused
@@ -119,7 +119,21 @@ async def run_command(
     result = await plugin.facade.command(
         actor, where, command, progress=lambda text: answer(text, None)
     )
+    if isinstance(result, Reported):
+        await answer(await _post_report(plugin, where, result), None)
+        return
     await answer(*rendered(plugin, result, where))
+
+
+async def _post_report(plugin: SlackPlugin, where: ChatRef, report: Reported) -> str:
+    """Slack shows no file to one member only: the report and its chart go to the
+    channel (files_upload_v2); the member is told, or shown the figures if it failed."""
+    try:
+        await plugin.bridge.post_file(where.channel, report.text, report.filename, report.chart)
+    except (RetryLater, Rejected, ThreadGone) as exc:
+        log.warning("slack: report not posted: %s", exc)
+        return f"{report.text}\n(The chart could not be posted here: {exc}.)"
+    return "📊 The report and its chart are posted in this channel."
 
 
 def rendered(
