@@ -74,7 +74,12 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> D
         conversation.status = "open"
         await portal.event("Reopened: the lead texted again", "reopened")
     media = [Media(url=m.url, content_type=m.content_type) for m in sms.media]
-    message = await store_inbound(portal, sms.body, sms.provider_sid, media, core.now())
+    # A keyword is answered by the system: nobody needs to read or answer it.
+    message = await store_inbound(
+        portal, sms.body, sms.provider_sid, media, core.now(), waiting=keyword is None
+    )
+    if keyword is Keyword.OPT_OUT:
+        conversation.needs_response = False  # nobody may text this lead now
     if keyword is Keyword.OPT_OUT and not lead.opted_out:
         await opt_out_lead(core, session, lead, "the lead replied " + sms.body.strip()[:20])
     elif keyword is Keyword.OPT_IN and lead.opted_out:
@@ -92,13 +97,21 @@ async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> D
 
 
 async def store_inbound(
-    portal: Portal, body: str, sid: str, media: list[Media], received_at: datetime
+    portal: Portal,
+    body: str,
+    sid: str,
+    media: list[Media],
+    received_at: datetime,
+    *,
+    waiting: bool = True,
 ) -> Message:
-    """Store an SMS from the lead in its conversation: unread, waiting for a reply."""
+    """Store an SMS from the lead in its conversation: unread, waiting for a reply
+    (unless not `waiting`: a keyword such as STOP or HELP, which the system answers)."""
     conversation = portal.conversation
     # Set before add(): its flush then writes the conversation in one UPDATE.
-    conversation.unread_count += 1
-    conversation.needs_response = True
+    if waiting:
+        conversation.unread_count += 1
+        conversation.needs_response = True
     conversation.has_inbound = True
     if conversation.first_inbound_at is None:
         conversation.first_inbound_at = received_at

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.services.portal import Portal
-from storage.models import Conversation, Organization
+from storage.models import Conversation, Lead, Organization
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ async def remind_waiting(core: Core, now: datetime | None = None) -> int:
                     Conversation.last_message_at > due - WINDOW,
                     Conversation.needs_response.is_(True),
                     NOT_REMINDED,
+                    # Nobody may text an opted-out lead: never ask the team to.
+                    ~Conversation.lead.has(Lead.opted_out.is_(True)),
                 )
             )
             for conversation in waiting:
