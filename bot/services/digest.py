@@ -5,8 +5,11 @@ it is posted once."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,42 +17,63 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import Core
 from bot.delivery import queue
 from bot.domain.automations import digest_week
-from bot.domain.reports import as_text
+from bot.domain.reports import Figures, as_text
 from bot.services.claim import claim
 from bot.services.reports import figures
 from storage.models import Organization
 
 
-async def send_digests(core: Core, now: datetime | None = None) -> int:
-    """Queue the digest of every organization whose week is due; returns how many."""
-    now = now or core.now()
+@dataclass(frozen=True)
+class _Due:
+    organization_id: int
+    week: datetime
+    channels: dict[str, str]  # platform -> channel
+    text: str
+    figures: Figures
 
-    async def work(session: AsyncSession) -> int:
-        sent = 0
-        orgs = await session.scalars(select(Organization))
-        for org in list(orgs):
+
+async def send_digests(core: Core, now: datetime | None = None) -> int:
+    """Queue the digest of every organization whose week is due; returns how many.
+
+    The figures are read and the chart drawn outside any write transaction (drawing takes
+    a moment; SQLite would hold every writer meanwhile); the week is then claimed and the
+    posts queued together. A process that lost the race drew a chart for nothing, once."""
+    now = now or core.now()
+    due: list[_Due] = []
+    async with core.db.session() as session:
+        for org in await session.scalars(select(Organization)):
             channels = {
                 platform: channel
                 for platform, channel in (org.automations or {}).get("reports_channel", {}).items()
                 if platform in core.chat_platforms
             }
             week = digest_week(now, org.timezone)
-            if not channels or week is None:
-                continue
-            unsent = or_(Organization.digest_week.is_(None), Organization.digest_week < week)
-            if not await claim(session, Organization, org.id, unsent, digest_week=week):
-                continue
-            report = await figures(session, org, week - timedelta(days=7), week)
-            from bot.services.chart import first_response_chart  # matplotlib: when needed
+            if channels and week is not None and not _sent(org, week):
+                report = await figures(session, org, week - timedelta(days=7), week)
+                text = as_text(report, f"Weekly report · {org.name}")
+                due.append(_Due(org.id, week, channels, text, report))
+    sent = 0
+    for digest in due:
+        from bot.services.chart import first_response_chart  # matplotlib: when needed
 
-            text = as_text(report, f"Weekly report · {org.name}")
-            chart = base64.b64encode(first_response_chart(report)).decode()
-            for platform, channel in sorted(channels.items()):
-                post_report(session, platform, channel, text, chart, now=now)
-            sent += 1
-        return sent
+        png = await asyncio.to_thread(first_response_chart, digest.figures)
+        chart = base64.b64encode(png).decode()
+        sent += await core.run(partial(_queue_posts, digest=digest, chart=chart, now=now))
+    return sent
 
-    return await core.run(work)
+
+async def _queue_posts(session: AsyncSession, *, digest: _Due, chart: str, now: datetime) -> int:
+    week = digest.week
+    unsent = or_(Organization.digest_week.is_(None), Organization.digest_week < week)
+    if not await claim(session, Organization, digest.organization_id, unsent, digest_week=week):
+        return 0
+    for platform, channel in sorted(digest.channels.items()):
+        post_report(session, platform, channel, digest.text, chart, now=now)
+    return 1
+
+
+def _sent(org: Organization, week: datetime) -> bool:
+    return org.digest_week is not None and org.digest_week >= week
 
 
 def post_report(
