@@ -12,13 +12,13 @@ import sys
 
 from bot import config_cli, contacts_cli, plugins, report_cli
 from bot.config import ConfigError, Settings, load_settings
+from bot.ops.durability import deployment_warnings
 from bot.ops.logs import LogSettingError
 from bot.ops.logs import configure as configure_logging
 from bot.ops.retention import run_prune
 from bot.ops.setup import configure as configure_setup
 from bot.ops.setup import run_setup
 from bot.ops.startup import startup_error
-from bot.ops.warnings import deployment_warnings
 from bot.plugins import EXIT_CONFIG, EXIT_REFUSED
 from storage.urls import redacted
 
