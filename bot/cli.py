@@ -1,6 +1,6 @@
-"""The `smsbridge` command: run, send, db upgrade, check, contacts, reports, and the
-subcommands installed packages contribute through the `smsbridge.commands` entry points
-(the demo, sms-in, …)."""
+"""The `smsbridge` command: run, send, db upgrade, check, setup, prune, contacts, reports,
+and the subcommands installed packages contribute through the `smsbridge.commands` entry
+points (the demo, sms-in, …)."""
 
 from __future__ import annotations
 
