@@ -24,6 +24,7 @@ METHOD_SCOPES = {
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",
     "users_info": "users:read",
+    "conversations_history": "channels:history",
 }
 NO_SCOPE = {"auth_test", "views_open", "views_publish"}
 EVENT_SCOPES = {

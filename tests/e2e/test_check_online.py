@@ -63,7 +63,7 @@ async def test_every_service_ok_then_each_refusal_in_one_line(
         failing = {r.name: r.detail for r in results if not r.ok}
         assert failing == {
             "twilio lines": f"not numbers of this account: {GLOBEX_LINE}",
-            "slack C0GLOBEX": "the bot is not in #globex: /invite @smsbridge there",
+            "slack C0GLOBEX": "the bot is not in it: /invite @smsbridge there",
             "ai": "no model 'gpt-9' (SMSBRIDGE_AI_MODEL)",
         }
 

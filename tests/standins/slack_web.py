@@ -377,7 +377,10 @@ class SlackWorkspace:
         return self._page([self._out(cid, m) for m in items], a, 1000)
 
     def api_conversations_history(self, a: dict[str, Any]) -> dict[str, Any]:
-        cid = self._channel(a.get("channel"))["id"]
+        channel = self._channel(a.get("channel"))
+        if not channel["is_member"]:
+            raise SlackError("not_in_channel")
+        cid = channel["id"]
         oldest, latest = float(a.get("oldest") or 0), float(a.get("latest") or math.inf)
         top = [
             self._out(cid, m)
