@@ -114,6 +114,8 @@ class Settings:
     shutdown_seconds: float = 8.0
     # Delivery attempts, finished deliveries and event keys older than this are pruned.
     retention_days: int = 30
+    # After downtime, threads active this recently are read back for what was typed.
+    catchup_hours: float = 24.0
     # Chat platforms another process of this deployment serves (its plugin is not
     # running here): their posts are still queued here, and that process sends them.
     remote_chat: frozenset[str] = frozenset()
@@ -228,6 +230,16 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_RETENTION_DAYS must be a whole number of days ≥ 1, got {retention_text!r}"
         )
 
+    catchup_text = get("SMSBRIDGE_CATCHUP_HOURS") or "24"
+    try:
+        catchup = float(catchup_text)
+        if catchup < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"SMSBRIDGE_CATCHUP_HOURS must be a number of hours ≥ 0, got {catchup_text!r}"
+        ) from None
+
     public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"SMSBRIDGE_PUBLIC_URL must start with http:// or https://: {public_url}")
@@ -258,6 +270,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         lease_seconds=lease,
         shutdown_seconds=shutdown,
         retention_days=int(retention_text),
+        catchup_hours=catchup,
         remote_chat=remote_chat,
         bridges=bridges,
         directory=directory,

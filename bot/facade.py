@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +19,23 @@ from bot.config import Settings
 from bot.core import Core
 from bot.domain.commands import Command, CommandError, parse_command
 from bot.domain.reports import Figures
-from bot.results import Done, Drafted, Home, Queued, Refused, Reported, Result, Unavailable
-from bot.services import chat_events, commands, drafts, inbound, queries, reports
-from bot.services.access import first_time
+from bot.metrics import CATCHUP_MESSAGES, UNMAPPED_MESSAGES
+from bot.results import (
+    Done,
+    Drafted,
+    Home,
+    Noted,
+    Queued,
+    Refused,
+    Reported,
+    Result,
+    Unavailable,
+)
+from bot.services import chat_events, commands, drafts, inbound, queries, recovery, reports
+from bot.services.access import conversation_for_thread, first_time
 from bot.services.intake import Accepted, Intake
-from bot.types import Actor, ChatRef, ChatReply, InboundSms, StatusUpdate
+from bot.services.recovery import ThreadToRead
+from bot.types import Actor, ChatRef, ChatReply, InboundSms, StatusUpdate, ThreadRef
 
 T = TypeVar("T")
 
@@ -160,6 +172,46 @@ class Facade:
         """Before fetching the files of a thread message: None when the thread mirrors no
         conversation (not ours), `Refused` when the author may not write there."""
         return await self._run(lambda s: chat_events.may_share_files(s, actor, where))
+
+    # ---- nothing lost between chat and the database (bot/services/recovery.py) -----
+
+    async def hold_chat_event(self, platform: str, key: str, payload: Any) -> None:
+        """Keep a teammate's message event before the platform is acknowledged."""
+        await self._run(lambda s: recovery.hold(s, self.core, platform, key, payload))
+
+    async def release_chat_event(self, platform: str, key: str) -> None:
+        """The kept event is handled (whatever became of it)."""
+        await self._run(lambda s: recovery.release(s, platform, key))
+
+    async def held_chat_events(self, platform: str) -> list[tuple[str, Any]]:
+        """Kept events a process died before handling: (key, payload), oldest first."""
+        return await self._run(lambda s: recovery.held(s, platform))
+
+    async def threads_to_read(self, platform: str) -> list[ThreadToRead]:
+        """Threads to read back after downtime (active in SMSBRIDGE_CATCHUP_HOURS)."""
+        hours = self.settings.catchup_hours
+        return await self._run(lambda s: recovery.threads_to_read(s, self.core, platform, hours))
+
+    async def caught_up(self, reply: ChatReply) -> Result | None:
+        """A message read back after downtime (`reply.typed_at` set): the thread message
+        path, where a reply older than the undo window comes back as a `Drafted` with
+        `typed_while_down` (offer it to its author: Send now / Discard)."""
+        result = await self.thread_message(reply)
+        outcome = {Noted: "note", Queued: "reply", Drafted: "offered"}.get(type(result), "other")
+        CATCHUP_MESSAGES.labels(reply.where.platform, outcome).inc()
+        return result
+
+    def unmapped_message(self, platform: str) -> None:
+        """Count a teammate's message in a thread of ours that maps to no conversation."""
+        UNMAPPED_MESSAGES.labels(platform).inc()
+
+    async def mirrored(self, where: ChatRef) -> bool:
+        """Whether a thread mirrors a conversation (its current thread or an older one)."""
+        return await self._run(lambda s: conversation_for_thread(s, where)) is not None
+
+    async def live_thread(self, platform: str, conversation_id: int) -> ThreadRef | None:
+        """The thread a conversation is mirrored to now on a platform, if any."""
+        return await self._run(lambda s: recovery.live_thread(s, platform, conversation_id))
 
     async def first_time(self, platform: str, key: str) -> bool:
         """Record an outside event id; False when it was seen before (a platform retry)."""

@@ -125,4 +125,3 @@ UNMAPPED_MESSAGES = Counter(
     ["platform"],
     registry=REGISTRY,
 )
-CATCHUP_OUTCOMES = ("note", "reply", "offered", "duplicate")

@@ -113,6 +113,9 @@ class Drafted:
     model: str | None = None  # the AI model that wrote it
     snippet: str | None = None  # the snippet's name
     unknown_fields: tuple[str, ...] = ()  # merge fields of the snippet left as typed
+    # A reply typed in the thread while smsbridge was down, read back later: too old to
+    # go out by itself, offered to its author instead.
+    typed_while_down: bool = False
     ok: ClassVar[bool] = True
 
 

@@ -70,6 +70,8 @@ class ChatReply:
     text: str
     event_key: str
     files: tuple[OutboundFile, ...] = ()
+    # When it was typed, for a message read back from chat after downtime (None: now).
+    typed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,15 @@ platform's own event/message id."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.notes import classify_thread_text, split_note
-from bot.results import Done, Noted, Refused, Result
+from bot.domain.segments import segment_info
+from bot.results import Done, Drafted, Noted, Refused, Result
 from bot.services.access import Denied, check, conversation_for_thread, first_time, member_for
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, add_note, correct_send, message_for_post, send_reply
@@ -41,6 +44,8 @@ async def thread_message(core: Core, session: AsyncSession, reply: ChatReply) ->
         member = await member_for(session, conversation.organization_id, reply.actor)
         if kind == "note" or (kind == "empty" and mode == "explicit"):
             return await add_note(core, portal, member, body or "(attachment)", chat=reply.where)
+        if typed_long_ago(core, reply):
+            return offered(conversation.id, body)
         return await send_reply(
             core,
             session,
@@ -52,6 +57,28 @@ async def thread_message(core: Core, session: AsyncSession, reply: ChatReply) ->
         )
     except Denied as exc:
         return Refused(str(exc), conversation_id=conversation.id)
+
+
+def typed_long_ago(core: Core, reply: ChatReply) -> bool:
+    """A reply read back after downtime, typed longer ago than the undo window: the lead
+    would get it late and out of context, so it is never sent by itself."""
+    if reply.typed_at is None:
+        return False
+    return core.now() - reply.typed_at > timedelta(seconds=core.settings.undo_seconds)
+
+
+def offered(conversation_id: int, text: str) -> Drafted:
+    """A late reply offered to its author, shaped like a draft (Send now / Discard)."""
+    info = segment_info(text)
+    return Drafted(
+        text,
+        describe=info.describe(),
+        ai=False,
+        conversation_id=conversation_id,
+        segments=info.segments,
+        encoding=info.encoding,
+        typed_while_down=True,
+    )
 
 
 async def may_share_files(

@@ -66,6 +66,8 @@ class SlackChat:
         # Threads whose next inbound SMS is also shown in the channel (new or reopened).
         # (Bounded: an outbound-only conversation may never get that inbound SMS.)
         self._broadcast: OrderedDict[str, None] = OrderedDict()
+        # Which conversation a thread's parent message is the card of (None: not ours).
+        self._cards: OrderedDict[tuple[str, str], int | None] = OrderedDict()
 
     # ---- ChatBridge ----------------------------------------------------------------
 
@@ -122,6 +124,46 @@ class SlackChat:
             if not cursor:
                 break
         return None
+
+    async def replies(
+        self, channel: str, thread_ts: str, after: str, cursor: str | None
+    ) -> dict[str, Any]:
+        """One page of a thread's messages newer than `after`."""
+        resp = await self._call(
+            self.client.conversations_replies,
+            THREAD_GONE,
+            channel=channel,
+            ts=thread_ts,
+            oldest=after,
+            limit=200,
+            cursor=cursor,
+        )
+        return dict(resp.data) if isinstance(resp.data, dict) else {}
+
+    async def card_of(self, channel: str, ts: str) -> int | None:
+        """The conversation whose header card is the message `ts`, if it is one of ours
+        (remembered: threads of a channel that are not ours are asked about once)."""
+        if (channel, ts) in self._cards:
+            return self._cards[(channel, ts)]
+        try:
+            resp = await self._call(
+                self.client.conversations_history,
+                CHANNEL_GONE,
+                channel=channel,
+                latest=ts,
+                inclusive=True,
+                limit=1,
+                include_all_metadata=True,
+            )
+        except (RetryLater, Rejected, ThreadGone) as exc:
+            log.warning("slack: could not read the message a thread hangs on: %s", exc)
+            return None
+        found = [m for m in resp.get("messages") or [] if m.get("ts") == ts]
+        conversation = render.card_conversation(found[0]) if found else None
+        self._cards[(channel, ts)] = conversation
+        while len(self._cards) > MEMORY:
+            self._cards.popitem(last=False)
+        return conversation
 
     async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None:
         text, blocks = render.header_card(conversation)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
@@ -46,7 +47,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         elif subtype == "message_deleted":
             await _deleted(plugin, event, body)
         elif subtype in HUMAN_SUBTYPES:
-            await _thread_message(plugin, event)
+            await thread_message(plugin, event)
 
     @app.event("reaction_added")
     @tracked
@@ -162,7 +163,31 @@ def _by_person(plugin: SlackPlugin, message: dict[str, Any]) -> str | None:
     return str(user)
 
 
-async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
+def held_key(plugin: SlackPlugin, event: dict[str, Any]) -> str | None:
+    """The key a teammate's thread message is kept under until handled (None: not one)."""
+    if event.get("type") != "message" or event.get("subtype") not in HUMAN_SUBTYPES:
+        return None
+    if _by_person(plugin, event) is None or _in_thread(event) is None:
+        return None
+    return f"{event.get('channel')}:{event.get('ts')}"
+
+
+async def thread_message(
+    plugin: SlackPlugin, event: dict[str, Any], typed_at: datetime | None = None
+) -> None:
+    """A person's message in a thread (from the Events API, a kept event after a crash,
+    or read back after downtime with the time it was typed)."""
+    key = held_key(plugin, event)
+    try:
+        await _thread_message(plugin, event, typed_at)
+    finally:
+        if key is not None and typed_at is None:
+            await plugin.facade.release_chat_event("slack", key)
+
+
+async def _thread_message(
+    plugin: SlackPlugin, event: dict[str, Any], typed_at: datetime | None
+) -> None:
     user = _by_person(plugin, event)
     thread_ts = _in_thread(event)
     text = event.get("text") or ""
@@ -175,6 +200,7 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
         # Fetch files only for our threads, and only for someone who may write there.
         allowed = await plugin.facade.may_share_files(Actor("slack", user), where)
         if allowed is None:
+            await unmapped(plugin, where, user)
             return
         if not allowed.ok:
             await plugin.ephemeral(channel, user, allowed.text, thread_ts=thread_ts)
@@ -185,19 +211,58 @@ async def _thread_message(plugin: SlackPlugin, event: dict[str, Any]) -> None:
             await plugin.ephemeral(channel, user, str(exc), thread_ts=thread_ts)
             return
     reply = ChatReply(
-        Actor("slack", user), where, await plugin.plain_text(text), f"{channel}:{ts}", files
+        Actor("slack", user),
+        where,
+        await plugin.plain_text(text),
+        f"{channel}:{ts}",
+        files,
+        typed_at=typed_at,
     )
-    match await plugin.facade.thread_message(reply):
+    facade = plugin.facade
+    result = await (facade.thread_message(reply) if typed_at is None else facade.caught_up(reply))
+    match result:
         case None:
-            return
+            await unmapped(plugin, where, user)
         case Queued(held=held, text=said):
             await _mark(plugin, channel, ts, render.STATUS_EMOJI["pending"])
             if held:
                 await plugin.ephemeral(channel, user, said, thread_ts=thread_ts)
         case Noted():
             await _mark(plugin, channel, ts, render.NOTE_EMOJI)
-        case result:
+        case Drafted(conversation_id=int(conversation_id)):
+            blocks = views.draft_blocks(result, conversation_id, channel, thread_ts)
+            await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts, blocks=blocks)
+        case _:
             await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts)
+
+
+async def unmapped(plugin: SlackPlugin, where: ChatRef, user: str) -> None:
+    """A message the core did not take: seen before, or in a thread that mirrors no
+    conversation. Under a card of ours (an old thread, or one a crash left behind) the
+    author is told it was not sent, with a link to where the conversation is now."""
+    assert where.thread_id is not None
+    conversation_id = await plugin.card_conversation(where.channel, where.thread_id)
+    if (
+        conversation_id is None
+        or await plugin.facade.first_time("slack", f"unmapped:{where.post_id}") is False
+    ):
+        return
+    plugin.facade.unmapped_message("slack")
+    live = await plugin.facade.live_thread("slack", conversation_id)
+    if live is not None and live.thread_id != where.thread_id:
+        link = render.permalink(plugin.team_url, live.channel, live.thread_id)
+        text = (
+            "⚠️ Not sent: this thread is no longer linked. The conversation continues "
+            f"in <{link}|its live thread>; write there."
+        )
+    elif live is None:
+        text = (
+            "⚠️ Not sent: this conversation's thread is being set up again. "
+            "Write here once more in a minute."
+        )
+    else:
+        return
+    await plugin.ephemeral(where.channel, user, text, thread_ts=where.thread_id)
 
 
 async def _mark(plugin: SlackPlugin, channel: str, ts: str, emoji: str) -> None:

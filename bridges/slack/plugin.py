@@ -23,8 +23,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ConfigError
 from bot.connections import unwatch_connection, watch_connection
+from bot.delivery.pacing import Pacer
 from bot.plugins import Context
-from bridges.slack import SlackSettings, actions, listeners, render
+from bridges.slack import SlackSettings, actions, listeners, recovery, render
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
 from bridges.slack.gate import Gate, Refused
@@ -59,6 +60,9 @@ class SlackPlugin:
         events_url = context.settings.public_url + "/slack/events"
         self.gate = Gate(self.slack.signing_secret or "", events_url)
         self.app.use(self._only_installed_workspace)
+        self.app.use(recovery.keep_thread_messages(self))
+        self.reads = Pacer(rate=recovery.READS_PER_SECOND, burst=1)
+        self._recovery: asyncio.Task[None] | None = None
         listeners.register(self.app, self)
         actions.register(self.app, self)
 
@@ -129,8 +133,15 @@ class SlackPlugin:
             await self._socket.connect_async()
             watch_connection("slack", self._socket.client.is_connected)
             log.info("slack: connected in Socket Mode as %s", self.bot_user_id)
+        # What was typed while we were down, or kept by a process that died, in the
+        # background: start-up must not wait for Slack's paced reads.
+        self._recovery = asyncio.create_task(recovery.recover(self))
 
     async def stop(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            await asyncio.gather(self._recovery, return_exceptions=True)
+            self._recovery = None
         if self._socket is not None:
             unwatch_connection("slack")
             await self._socket.close_async()

@@ -80,7 +80,12 @@ def draft_blocks(
 ) -> list[dict[str, Any]]:
     """A draft only its requester sees, in an editable box: Send, Edit (a modal with more
     room) or Discard."""
-    if draft.ai:
+    if draft.typed_while_down:
+        title = (
+            f"⏸️ *Typed while smsbridge was down* · not sent · only you see this · "
+            f"{draft.describe}\nSend it now, or discard it."
+        )
+    elif draft.ai:
         title = f"✨ *AI draft* · only you see this · {draft.describe}"
     else:
         title = f"📋 *Snippet* `{escape(draft.snippet or '')}` · only you see this"

@@ -65,3 +65,72 @@ async def test_a_card_posted_just_before_a_kill_is_adopted_and_replies_under_it_
         assert len(cards(slack)) == 1, "no second card"
     finally:
         await cluster.close()
+
+
+async def test_a_reply_acknowledged_just_before_a_kill_is_sent_after_the_restart(
+    tmp_path: Path, twilio: TwilioStandIn, slack: SlackStandIn
+) -> None:
+    cluster = Cluster(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'ack.db'}", twilio, slack)
+    try:
+        (proc,) = await cluster.start()
+        assert await cluster.sms_in(0, LEAD, "can someone call me?", to=LINE) == 200
+        await wait_for(lambda: len(cards(slack)) == 1, timeout=20)
+        (card,) = cards(slack)
+        # The reply names a teammate: looking the name up keeps it in the listener, after
+        # Slack got its acknowledgement, when the kill lands.
+        slack.fail_next(200, delay=60, path_contains="users.info")
+        assert await reply(cluster, slack, card["ts"], "Sure, <@U0DANA> calls you at 5") == 200
+        await wait_for(lambda: slack.calls("users.info"), timeout=10)
+        cluster.kill(proc)
+        assert not any("calls you at 5" in m["body"] for m in twilio.messages)
+
+        await cluster.restart(proc)
+        await wait_for(
+            lambda: any(m["body"] == "Sure, @dana calls you at 5" for m in twilio.messages)
+        )
+        await cluster.wait_drained(timeout=30)
+        assert sum("calls you at 5" in m["body"] for m in twilio.messages) == 1
+    finally:
+        await cluster.close()
+
+
+async def test_what_was_typed_while_the_server_was_down_is_read_back_notes_kept_replies_offered(
+    tmp_path: Path, twilio: TwilioStandIn, slack: SlackStandIn
+) -> None:
+    cluster = Cluster(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'down.db'}", twilio, slack)
+    try:
+        (proc,) = await cluster.start()
+        assert await cluster.sms_in(0, LEAD, "what time tomorrow?", to=LINE) == 200
+        await wait_for(lambda: in_thread(slack, cards(slack)[0]["ts"]) if cards(slack) else [])
+        await cluster.wait_drained(timeout=30)
+        (card,) = cards(slack)
+        cluster.kill(proc)
+
+        # Typed in Slack while smsbridge is down: Slack never delivers these events.
+        slack.user_message(SALES, "U0DANA", "note: she prefers mornings", thread_ts=card["ts"])
+        slack.user_message(SALES, "U0DANA", "Tomorrow at 9 works", thread_ts=card["ts"])
+
+        await cluster.restart(proc)
+
+        def offered() -> list[dict]:
+            return [e for e in slack.ephemerals if "Tomorrow at 9 works" in str(e["blocks"])]
+
+        await wait_for(offered, timeout=20)
+        (offer,) = offered()
+        assert offer["user"] == "U0DANA" and offer["thread_ts"] == card["ts"]
+        assert "typed while smsbridge was down" in str(offer["blocks"]).lower()
+
+        async def note_stored() -> bool:
+            from sqlalchemy import select
+
+            from storage.models import Message
+
+            async with cluster.session() as s:
+                bodies = list(await s.scalars(select(Message.body).where(Message.kind == "note")))
+            return "she prefers mornings" in bodies
+
+        await wait_for(note_stored, timeout=10)
+        await cluster.wait_drained(timeout=30)
+        assert not any("Tomorrow at 9" in m["body"] for m in twilio.messages), "never by itself"
+    finally:
+        await cluster.close()
