@@ -29,7 +29,7 @@ async def test_demo_shows_sms_slack_discord_and_ai_draft(
     assert "#sms-leads: forum post “Maria Lopez · Sales”, tagged Needs response" in out
     assert "as Maria Lopez (+14155550123): “Hi, can I get a quote for a roof repair?”" in out
     assert "the note is marked 🔒" in out
-    assert "now tagged Needs response, Opted out" in out
+    assert "now tagged Open, Opted out" in out  # STOP leaves nothing to answer
     assert "sent as SMS to Maria Lopez by Dana  ✅" in out
     # AI draft: requested, edited, sent
     assert "only Dana sees the draft" in out
