@@ -124,6 +124,7 @@ async def _execute(
         if name == "cancel":
             return await _cancel_latest(portal, member)
         if name == "draft":
+            check(member, "draft", portal.conversation)
             return DraftAsked(portal.conversation.id, args.get("instructions", ""))
 
     if name == "new":
@@ -191,6 +192,8 @@ async def _conversation_by_phone(
 
 
 async def _cancel_latest(portal: Portal, member: Member) -> Result:
+    # Cancelling a reply is replying: a limited member only where assigned.
+    check(member, "reply", portal.conversation)
     message = await portal.session.scalar(
         select(Message)
         .where(
