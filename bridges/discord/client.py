@@ -3,6 +3,7 @@ tree, and the gateway events it hands to ThreadEvents."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,7 +14,7 @@ from bot.facade import Facade
 from bridges.discord.actions import Actions
 from bridges.discord.commands import SmsGroup
 from bridges.discord.components import DYNAMIC_ITEMS, ComponentClient, draft_submitted
-from bridges.discord.events import ThreadEvents
+from bridges.discord.events import ThreadEvents, catch_up
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class BridgeClient(ComponentClient):
         self.actions: Actions = Actions(facade, self, self.home_guilds)
         self.events = ThreadEvents(facade, self, routed)
         self.tree.add_command(SmsGroup(self.actions))
+        self._catch_up: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         # Components carry their state in custom_id, so registering the templates is all a
@@ -79,6 +81,18 @@ class BridgeClient(ComponentClient):
             except discord.HTTPException as exc:
                 log.warning("could not sync /sms to guild %s: %s", guild_id, exc)
         return sorted(guilds)
+
+    async def on_ready(self) -> None:
+        # Every new gateway session (the first, or after a reconnect that could not
+        # resume) follows a gap in which messages were not delivered to us.
+        if self._catch_up is None or self._catch_up.done():
+            self._catch_up = asyncio.create_task(catch_up(self.events), name="discord-catch-up")
+
+    async def close(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            await asyncio.gather(self._catch_up, return_exceptions=True)
+        await super().close()
 
     async def on_message(self, message: discord.Message) -> None:
         await self.events.on_message(message)

@@ -8,15 +8,17 @@ import asyncio
 import logging
 import weakref
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import discord
 
 from bot.facade import Facade
-from bot.results import Noted, Queued, Refused, Result
+from bot.results import Drafted, Noted, Queued, Refused, Result
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.discord import render
 from bridges.discord.actions import PLATFORM, actor_for, thread_parent
+from bridges.discord.components import draft_view
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,11 @@ class ThreadEvents:
         return self.client.user is not None and user_id == self.client.user.id
 
     async def on_message(self, message: discord.Message) -> None:
+        await self.handle(message)
+
+    async def handle(self, message: discord.Message, typed_at: datetime | None = None) -> None:
+        """A teammate's message in a thread: from the gateway, or read back after downtime
+        with the time it was typed (`typed_at`)."""
         if (
             message.author.bot
             or message.webhook_id is not None
@@ -79,16 +86,52 @@ class ThreadEvents:
                     message, f"Could not fetch the attachment ({exc.status}); nothing was sent."
                 )
                 return
-            outcome = await self.facade.thread_message(
-                ChatReply(
-                    actor_for(message.author),
-                    replace(where, post_id=str(message.id)),
-                    message.content,
-                    event_key=str(message.id),
-                    files=files,
-                ),
+            reply = ChatReply(
+                actor_for(message.author),
+                replace(where, post_id=str(message.id)),
+                message.content,
+                event_key=str(message.id),
+                files=files,
+                typed_at=typed_at,
             )
+            if typed_at is None:
+                outcome = await self.facade.thread_message(reply)
+            else:
+                outcome = await self.facade.caught_up(reply)
+        if outcome is None and typed_at is None:
+            await self._unmapped(message, where)
         await self._mark(message, outcome)
+
+    async def _unmapped(self, message: discord.Message, where: ChatRef) -> None:
+        """A message in a thread under a card of ours that maps to no conversation (one a
+        crash left behind): its author is told it was not sent and where to write."""
+        if await self.facade.mirrored(where):
+            return  # seen before
+        assert where.thread_id is not None
+        try:
+            starter = await self._partial(where).fetch_message(int(where.thread_id))
+        except discord.HTTPException:
+            return  # a text channel's thread: its card is in the channel, not found here
+        conversation_id = (
+            render.card_conversation(starter) if self._is_ours(starter.author.id) else None
+        )
+        if conversation_id is None:
+            return
+        self.facade.unmapped_message(PLATFORM)
+        live = await self.facade.live_thread(PLATFORM, conversation_id)
+        if live is None:
+            text = (
+                "not sent: this conversation's thread is being set up again; "
+                "write here once more in a minute."
+            )
+        elif live.thread_id != where.thread_id:
+            text = (
+                "not sent: this thread is no longer linked. The conversation continues "
+                f"in <#{live.thread_id}>; write there."
+            )
+        else:
+            return
+        await _reply(message, "⚠️ " + text)
 
     async def _mark(self, message: discord.Message, result: Result | None) -> None:
         try:
@@ -103,6 +146,8 @@ class ThreadEvents:
                     await message.add_reaction(render.NOTE_MARK)
                 case Refused():
                     await _reply(message, result.text)
+                case Drafted(typed_while_down=True, conversation_id=int(conversation_id)):
+                    await _offer(message, result, conversation_id)
         except discord.HTTPException as exc:
             log.info("could not mark message %s: %s", message.id, exc)
 
@@ -200,8 +245,52 @@ async def _reply(message: discord.Message, text: str) -> None:
         log.warning("could not answer message %s: %s", message.id, exc)
 
 
+async def _offer(message: discord.Message, draft: Drafted, conversation_id: int) -> None:
+    """A reply typed while smsbridge was down, too old to send by itself: offered in the
+    thread to its author with Send / Edit / Discard (Discord has no ephemeral messages
+    outside interactions)."""
+    embed = discord.Embed(
+        title="⏸️ Typed while smsbridge was down · not sent", description=draft.text
+    )
+    embed.set_footer(text=f"{draft.describe} · nothing is sent until someone clicks Send")
+    try:
+        await message.reply(
+            f"{message.author.mention} this reply was typed while smsbridge was down and was "
+            "not sent. Send it now, or discard it.",
+            embed=embed,
+            view=draft_view(conversation_id, False),
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False, roles=False, users=[message.author]
+            ),
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not offer message %s: %s", message.id, exc)
+
+
 async def _react(target: discord.PartialMessage, emoji: str) -> None:
     try:
         await target.add_reaction(emoji)
     except discord.HTTPException as exc:
         log.info("could not react on %s: %s", target.id, exc)
+
+
+async def catch_up(events: ThreadEvents) -> None:
+    """After a gap (a start, or a gateway session that had to start anew): each thread
+    active in the last SMSBRIDGE_CATCHUP_HOURS is read for messages newer than the last
+    one we know (`GET /channels/{id}/messages?after=`), oldest first, each handled with
+    the time it was typed. A message the gateway did deliver is seen before and skipped."""
+    read = 0
+    for item in await events.facade.threads_to_read(PLATFORM):
+        channel = events.client.get_partial_messageable(
+            int(item.thread.thread_id), guild_id=int(item.thread.workspace or 0) or None
+        )
+        try:
+            after = discord.Object(int(item.after))
+            async for message in channel.history(after=after, limit=200, oldest_first=True):
+                if not message.author.bot and message.webhook_id is None:
+                    read += 1
+                    await events.handle(message, typed_at=message.created_at)
+        except discord.HTTPException as exc:
+            log.info("thread %s not read back: %s", item.thread.thread_id, exc)
+    if read:
+        log.info("discord: %d message(s) typed while smsbridge was away were read back", read)
