@@ -74,22 +74,30 @@ def automation_settings(
     out["response_target_minutes"] = _whole(
         raw, "response_target_minutes", f"{where}.response_target_minutes", 10080, "minutes"
     )
-    channels = raw.get("reports_channel", {})
+    out["reports_channel"] = channel_per_platform(raw, "reports_channel", where, platforms)
+    return out
+
+
+def channel_per_platform(
+    raw: dict[str, Any], key: str, where: str, platforms: Iterable[str]
+) -> dict[str, str]:
+    """A `{ <platform> = "<channel id>", … }` setting, for registered chat platforms
+    (`reports_channel`, and the organization's `admin_channel`)."""
+    channels = raw.get(key, {})
     if not isinstance(channels, dict) or not all(
         isinstance(v, str) and v for v in channels.values()
     ):
         raise ValueError(
-            f"{where}.reports_channel must name a channel per chat platform: "
+            f"{where}.{key} must name a channel per chat platform: "
             '{ slack = "C0REPORTS", discord = "1200000000000000009" }'
         )
     unknown = sorted(set(channels) - set(platforms))
     if unknown:
         raise ValueError(
-            f"{where}.reports_channel.{unknown[0]}: not a chat platform; expected one of "
+            f"{where}.{key}.{unknown[0]}: not a chat platform; expected one of "
             f"{', '.join(sorted(platforms))}"
         )
-    out["reports_channel"] = dict(channels)
-    return out
+    return dict(channels)
 
 
 def _whole(table: dict[str, Any], key: str, where: str, most: int, unit: str) -> int:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from bot import plugins
-from bot.automation_config import automation_settings
+from bot.automation_config import automation_settings, channel_per_platform
 from bot.domain.automations import NOTIFY_MODES
 from bot.domain.compliance import parse_quiet_hours
 from bot.domain.localtime import QUIET_HOURS_ZONES
@@ -34,7 +34,7 @@ ORGANIZATION_KEYS = frozenset(
     {"name", "timezone", "quiet_hours", "quiet_mode", "help_text", "voice"}
     | {"remind_after_minutes", "region", "quiet_hours_zone", "gsm_smart_quotes"}
     | {"automations", "block_keywords", "response_target_minutes", "reports_channel"}
-    | {"message_retention_days"}
+    | {"message_retention_days", "admin_channel"}
 )
 LINE_KEYS = frozenset({"organization", "label", "default_assignee", "reply_mode"})
 MEMBER_KEYS = frozenset({"organization", "name", "role", "notify"})
@@ -62,6 +62,8 @@ class OrganizationConfig:
     # [organizations.KEY.automations] plus block_keywords, response_target_minutes and
     # reports_channel, validated (bot/services/automations.py reads them from the database).
     automations: dict[str, Any] = field(default_factory=dict)
+    # Where admin changes are posted as they happen: channel by chat platform.
+    admin_channel: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -338,6 +340,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
         region, zone_mode, smart = _lead_settings(raw, where)
         try:
             automations = automation_settings(raw, where, tz, platforms)
+            admin_channel = channel_per_platform(raw, "admin_channel", where, platforms)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         organizations.append(
@@ -355,6 +358,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 quiet_hours_zone=zone_mode,
                 gsm_smart_quotes=smart,
                 automations=automations,
+                admin_channel=admin_channel,
             )
         )
     org_keys = {o.key for o in organizations}

@@ -125,8 +125,11 @@ class ChatBridge(Protocol):
         for that SMS."""
         ...
 
-    async def post_file(self, channel: str, text: str, filename: str, data: bytes) -> None:
-        """A message with a file (a report's chart) in a channel, outside any thread."""
+    async def post_file(
+        self, channel: str, text: str, filename: str | None = None, data: bytes | None = None
+    ) -> None:
+        """A message in a channel, outside any thread, with a file when given (a report's
+        chart; an audit line has none)."""
         ...
 
 

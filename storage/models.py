@@ -91,6 +91,8 @@ class Organization(Base):
     # escalate_after_minutes, escalate_to, block_keywords, response_target_minutes,
     # reports_channel.
     automations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Where admin changes are posted as they happen: channel by chat platform.
+    admin_channel: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The local Monday whose weekly digest went out (claimed once across processes).
     digest_week: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -427,3 +429,19 @@ class Snippet(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     name: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """An admin's change (a member, a route, a setting), who made it and when: `/sms audit`
+    shows the newest."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_recent", "organization_id", "id"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    # Who: the member's name as it was (the member may be removed or renamed later).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    # What, in words: "added Pat as agent".
+    change: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

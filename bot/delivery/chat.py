@@ -40,7 +40,7 @@ class ChatMirror:
 
     async def run(self, deliveries: list[Delivery]) -> Result:
         kind = deliveries[0].kind
-        if kind == queue.CHAT_REPORT:
+        if kind in (queue.CHAT_REPORT, queue.CHAT_POST):
             return await self._reports(deliveries)
         refresh = any(d.kind != kind for d in deliveries)  # a header taken along
         deliveries = [d for d in deliveries if d.kind == kind]
@@ -76,8 +76,8 @@ class ChatMirror:
     async def _reports(self, deliveries: list[Delivery]) -> Result:
         for delivery in deliveries:
             p = delivery.payload
-            data = base64.b64decode(p["png"])
-            await self.bridge.post_file(p["channel"], p["text"], p["filename"], data)
+            data = base64.b64decode(p["png"]) if "png" in p else None
+            await self.bridge.post_file(p["channel"], p["text"], p.get("filename"), data)
         return Result()
 
     async def _refresh_along(self, thread: ThreadRef, view: ConversationView, done: Result) -> None:

@@ -17,6 +17,7 @@ CHAT_HEADER = "chat.header"
 CHAT_STATUS = "chat.status"
 CHAT_NOTICE = "chat.notice"
 CHAT_REPORT = "chat.report"  # a report and its chart in a channel (no conversation)
+CHAT_POST = "chat.post"  # a line in a channel (no conversation): an admin change
 
 
 QUEUED = "smsbridge.queued"  # session.info key: this transaction queued a delivery

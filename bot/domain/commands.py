@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "HELP_TEXT", "INBOX_FILTERS", "Command", "CommandError", 
 COMMANDS = (
     "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft",
     "note", "new", "search", "inbox", "tag", "snippet", "block", "unblock", "blocked",
-    "report", "member", "route", "help",
+    "report", "member", "route", "audit", "help",
 )  # fmt: skip
 REPORT_PERIODS = ("today", "week", "month")
 INBOX_FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
@@ -63,6 +63,7 @@ HELP_TEXT = """\
 use smsbridge (admins)
 • `/sms route +15551234567 here` / `route +15551234567 off` / `route list` — where a \
 line's conversations go (admins)
+• `/sms audit` — the last 20 admin changes: who, what, when (admins)
 • `/sms help` — this list
 Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin`, `cancel`, `block` and \
 `unblock` take a phone number: `/sms close +15551234567`.
@@ -335,6 +336,10 @@ def parse_command(text: str) -> Command:
         return Command(name, {})
     if name == "member":
         return Command(name, _members(rest))
+    if name == "audit":
+        if rest:
+            raise CommandError("`/sms audit` takes nothing: it lists the last admin changes.")
+        return Command(name, {})
     if name == "route":
         return Command(name, _route(rest))
     if name == "report":

@@ -36,6 +36,7 @@ PERMISSIONS = {
         "report",
         "members",
         "routes",
+        "audit",
     },
     "agent": {
         "reply",
@@ -66,6 +67,7 @@ ACTION_WORDS = {
     "report": "see the team's reports",
     "members": "add, change or remove members",
     "routes": "route lines to channels",
+    "audit": "see the admin changes",
 }
 
 

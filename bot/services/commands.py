@@ -14,7 +14,7 @@ from bot.core import Core
 from bot.domain.commands import HELP_TEXT, Command, CommandError
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.results import Done, Listed, Queued, Refused, Result
-from bot.services import blocklist, queries
+from bot.services import audit, blocklist, queries
 from bot.services import conversations as conv_ops
 from bot.services.access import (
     Denied,
@@ -78,7 +78,7 @@ async def _execute(
     core: Core, session: AsyncSession, actor: Actor, where: ChatRef, command: Command
 ) -> Result | DraftAsked | ReportAsked:
     if command.name == "route":  # may be run where no line is routed yet
-        return await route_command(session, actor, where, command.args)
+        return await route_command(core, session, actor, where, command.args)
     conversation = await conversation_for_thread(session, where)
     if conversation is not None:
         org_id = conversation.organization_id
@@ -93,6 +93,9 @@ async def _execute(
     name, args = command.name, command.args
     if name == "member":
         return await member_command(core, session, org_id, member, actor.platform, args)
+    if name == "audit":
+        check(member, "audit")
+        return await audit.recent(session, org_id)
 
     if name in NEEDS_CONVERSATION and conversation is None:
         conversation = await _conversation_by_phone(session, where, org_id, args.get("phone"))

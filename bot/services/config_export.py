@@ -18,7 +18,7 @@ from storage.models import Line, Member, Organization
 # Settings kept in `organizations.automations` that the TOML writes on the organization.
 ORGANIZATION_LEVEL = ("block_keywords", "response_target_minutes", "reports_channel")
 # Table values written inline: a setting of their own (a channel per platform).
-INLINE = frozenset({"reports_channel"})
+INLINE = frozenset({"reports_channel", "admin_channel"})
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -46,6 +46,8 @@ async def export_directory(session: AsyncSession) -> dict[str, Any]:
                 table[key] = automations.pop(key)
         if automations:
             table["automations"] = automations
+        if org.admin_channel:
+            table["admin_channel"] = dict(org.admin_channel)
         if org.voice:
             table["voice"] = dict(org.voice)
         organizations[org.key] = table

@@ -31,6 +31,7 @@ async def sync_directory(core: Core, directory: Directory) -> None:
             org.region, org.quiet_hours_zone = cfg.region, cfg.quiet_hours_zone
             org.gsm_smart_quotes = cfg.gsm_smart_quotes
             org.automations = cfg.automations
+            org.admin_channel = cfg.admin_channel
             orgs[cfg.key] = org
         await session.flush()
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import USER_SUFFIX
 from bot.core import Core
 from bot.results import Done, Result
+from bot.services import audit
 from bot.services.access import Denied, check
 from bot.services.conversations import find_member
 from bot.services.portal import Portal
@@ -31,9 +32,17 @@ async def member_command(
     core: Core, session: AsyncSession, org_id: int, admin: Member, platform: str, args: dict
 ) -> Result:
     check(admin, "members")
-    action = args["action"]
-    if action == "list":
+    if args["action"] == "list":
         return await _list(session, org_id)
+    result = await _change(core, session, org_id, admin, platform, args)
+    await audit.record(core, session, admin, result.text)
+    return result
+
+
+async def _change(
+    core: Core, session: AsyncSession, org_id: int, admin: Member, platform: str, args: dict
+) -> Result:
+    action = args["action"]
     if action == "add":
         return await _add(session, org_id, platform, args)
     if action == "link":
@@ -116,7 +125,7 @@ async def _link(session: AsyncSession, org_id: int, platform: str, args: dict) -
     member = await find_member(session, org_id, ref)
     holder = await session.scalar(_by_account(org_id, platform, user))
     if holder is not None and holder.id == member.id:
-        return Done(f"{member.name} is already linked to that account.")
+        raise Denied(f"{member.name} is already linked to that account.")
     if holder is not None:
         raise Denied(f"That account is already {holder.name}'s.")
     if member.from_file:

@@ -8,15 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import CHANNEL_SUFFIX
+from bot.core import Core
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.results import Done, Result
+from bot.services import audit
 from bot.services.access import Denied, check, member_for, members_of
 from bot.types import Actor, ChatRef
 from storage.models import Line, Route
 
 
 async def route_command(
-    session: AsyncSession, actor: Actor, where: ChatRef, args: dict[str, str]
+    core: Core, session: AsyncSession, actor: Actor, where: ChatRef, args: dict[str, str]
 ) -> Result:
     if args["action"] == "list":
         return await _list(session, actor)
@@ -27,7 +29,8 @@ async def route_command(
     line = await session.scalar(select(Line).where(Line.phone == phone))
     if line is None:
         raise Denied(f"smsbridge has no line {phone}: lines are declared in smsbridge.toml.")
-    check(await member_for(session, line.organization_id, actor), "routes")
+    admin = await member_for(session, line.organization_id, actor)
+    check(admin, "routes")
     route = next((r for r in line.routes if r.platform == where.platform), None)
     if route is not None and route.from_file:
         raise Denied(
@@ -37,18 +40,20 @@ async def route_command(
         )
     if args["action"] == "off":
         if route is None:
-            return Done(f"{phone} has no {where.platform} route.")
+            raise Denied(f"{phone} has no {where.platform} route.")
         await session.delete(route)
-        return Done(f"{phone} is no longer routed on {where.platform}.")
+        done = Done(f"{phone} is no longer routed on {where.platform}.")
+        await audit.record(core, session, admin, done.text)
+        return done
     if where.thread_id is not None:
         raise Denied("Route a line from the channel itself, not from inside a thread.")
     if route is None:
         route = Route(line_id=line.id, platform=where.platform, from_file=False)
         session.add(route)
     route.channel = where.channel
-    return Done(
-        f"Conversations of {phone} ({line.label or 'no label'}) now come to this channel.",
-    )
+    done = Done(f"Conversations of {phone} ({line.label or 'no label'}) now come to this channel.")
+    await audit.record(core, session, admin, f"{done.text[:-1]}: {where.platform} {where.channel}.")
+    return done
 
 
 async def _list(session: AsyncSession, actor: Actor) -> Result:

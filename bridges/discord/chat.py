@@ -242,11 +242,14 @@ class DiscordChat:
                 ),
             )
 
-    async def post_file(self, channel: str, text: str, filename: str, data: bytes) -> None:
+    async def post_file(
+        self, channel: str, text: str, filename: str | None = None, data: bytes | None = None
+    ) -> None:
+        file = discord.File(io.BytesIO(data), filename=filename) if data and filename else None
         async with rest_errors():
             await self._partial(int(channel)).send(
                 text[: render.MAX_CONTENT],
-                file=discord.File(io.BytesIO(data), filename=filename),
+                **({"file": file} if file else {}),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
 

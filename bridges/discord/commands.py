@@ -172,6 +172,10 @@ class SmsGroup(app_commands.Group):
     ) -> None:
         await self._run(interaction, "report", period)
 
+    @app_commands.command(description="The last 20 admin changes: who, what, when (admins)")
+    async def audit(self, interaction: Interaction) -> None:
+        await self._run(interaction, "audit")
+
     @app_commands.command(name="help", description="What smsbridge can do")
     async def help_(self, interaction: Interaction) -> None:
         await self._run(interaction, "help")

@@ -214,9 +214,14 @@ class SlackChat:
             text=text, blocks=blocks, channel=thread.channel, thread_ts=thread.thread_id
         )
 
-    async def post_file(self, channel: str, text: str, filename: str, data: bytes) -> None:
-        # files_upload_v2: upload URL, the bytes, then the share with its comment.
+    async def post_file(
+        self, channel: str, text: str, filename: str | None = None, data: bytes | None = None
+    ) -> None:
         await self.pacer.wait(channel)
+        if data is None or filename is None:
+            await self._call(self.client.chat_postMessage, frozenset(), channel=channel, text=text)
+            return
+        # files_upload_v2: upload URL, the bytes, then the share with its comment.
         await self._call(
             self.client.files_upload_v2,
             frozenset(),

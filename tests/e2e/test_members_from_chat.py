@@ -5,11 +5,13 @@ is canceled with a notice in the thread. What the TOML declares is the file's.""
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 from typing import Any
 
 from bot.app import SmsBridge
-from tests.conftest import wait_for
+from bot.config import parse_directory
+from tests.conftest import DIRECTORY, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
     GUILD,
@@ -32,8 +34,12 @@ PAT = "1100000000000000077"
 async def test_slack_admin_adds_a_member_by_mention_and_removing_revokes_at_once(
     tmp_path: Path, twilio: TwilioStandIn
 ) -> None:
-    async with SlackEnv.start(tmp_path, twilio, undo_seconds=1.5) as sx:
+    audited = copy.deepcopy(DIRECTORY)
+    audited["organizations"]["acme"]["admin_channel"] = {"slack": "C0ADMIN"}
+    directory = parse_directory(audited)
+    async with SlackEnv.start(tmp_path, twilio, undo_seconds=1.5, directory=directory) as sx:
         sx.slack.add_user("U0PAT", "pat")
+        sx.slack.add_channel("C0ADMIN", "admins")
         await sx.sms_in("Hello, is the roof quote ready?")
         header = await sx.header()
 
@@ -73,6 +79,15 @@ async def test_slack_admin_adds_a_member_by_mention_and_removing_revokes_at_once
         assert "yourself" in await sx.command("member role <@U0DANA|dana> agent", "U0DANA")
         again = await sx.command("member add <@U0PAT|pat> limited", "U0DANA")
         assert again == "pat is a member again, as limited."
+
+        # Every change is audited, and posted to the admin channel as it happens.
+        log = await sx.command("audit", "U0DANA")
+        assert log.splitlines()[0] == "The last 3 admin change(s), newest first:"
+        assert log.splitlines()[1].endswith("UTC · Dana: pat is a member again, as limited.")
+        assert "Dana: Removed pat" in log and "Dana: Added pat as agent" in log
+        assert "may not see the admin changes" in await sx.command("audit", "U0SAM")
+        await wait_for(lambda: len(sx.slack.posts("C0ADMIN")) == 3)
+        assert sx.slack.posts("C0ADMIN")[0]["text"].startswith("🛠 Dana: Added pat as agent")
         assert "needs the teammate mentioned" in await sx.command("member add pat", "U0DANA")
 
 
