@@ -39,11 +39,16 @@ lock: $(BIN)/smsbridge
 	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-find-links \
 		--no-emit-index-url --no-emit-trusted-host --output-file requirements.lock pyproject.toml
 
-# Behind a proxy with its own CA: make image CA=/path/ca.pem
-DOCKER ?= docker
+# Behind a proxy with its own CA: make image CA=/path/ca.pem (BUILD_FLAGS=--network=host
+# where only the host reaches the registries)
+# A docker client without buildx cannot build with BuildKit: use Debian's (docker.io) then.
+DOCKER ?= $(shell docker buildx version >/dev/null 2>&1 || ! [ -x /usr/bin/docker ] \
+	&& echo docker || echo /usr/bin/docker)
+comma := ,
 image:
 	docker/base-image.sh $(DOCKER)
-	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(CA),--secret id=ca,src=$(CA)) -t smsbridge:latest .
+	DOCKER_BUILDKIT=1 $(DOCKER) build $(if $(CA),--secret id=ca$(comma)src=$(CA)) $(BUILD_FLAGS) \
+		-t smsbridge:latest .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
