@@ -32,7 +32,7 @@ from bot.results import (
     Unavailable,
 )
 from bot.services import chat_events, commands, drafts, inbound, queries, recovery, reports
-from bot.services.access import conversation_for_thread, first_time
+from bot.services.access import conversation_for_thread, first_time, routed_channels
 from bot.services.intake import Accepted, Intake
 from bot.services.recovery import ThreadToRead
 from bot.types import Actor, ChatRef, ChatReply, InboundSms, StatusUpdate, ThreadRef
@@ -208,6 +208,11 @@ class Facade:
     async def mirrored(self, where: ChatRef) -> bool:
         """Whether a thread mirrors a conversation (its current thread or an older one)."""
         return await self._run(lambda s: conversation_for_thread(s, where)) is not None
+
+    async def routed_channels(self, platform: str) -> frozenset[str]:
+        """The channels lines are routed to on a platform now (admins change them from
+        chat, in any process)."""
+        return await self._run(lambda s: routed_channels(s, platform))
 
     async def live_thread(self, platform: str, conversation_id: int) -> ThreadRef | None:
         """The thread a conversation is mirrored to now on a platform, if any."""

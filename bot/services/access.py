@@ -124,6 +124,10 @@ async def routes_for_channel(session: AsyncSession, where: ChatRef) -> list[Rout
     return list(result)
 
 
+async def routed_channels(session: AsyncSession, platform: str) -> frozenset[str]:
+    return frozenset(await session.scalars(select(Route.channel).where(Route.platform == platform)))
+
+
 async def organization_for_channel(session: AsyncSession, where: ChatRef) -> int | None:
     routes = await routes_for_channel(session, where)
     if not routes:

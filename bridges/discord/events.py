@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from dataclasses import replace
 from datetime import datetime
@@ -23,6 +24,8 @@ from bridges.discord.components import draft_view
 log = logging.getLogger(__name__)
 
 SMS_MARK = "📱"  # on a teammate's message that goes out as SMS: it is not a note
+# How stale the routes added from chat may be (other processes add them too).
+ROUTES_FRESH_SECONDS = 1.0
 HUMAN_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 
 
@@ -31,6 +34,8 @@ class ThreadEvents:
         self.facade = facade
         self.client = client
         self.routed = routed
+        self._chat_routed: frozenset[int] = frozenset()
+        self._routes_read = -ROUTES_FRESH_SECONDS
         # One lock per thread: discord.py runs each event as its own task, and a reply,
         # its quick edit and its deletion must reach the core in the order they happened.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -50,9 +55,21 @@ class ThreadEvents:
             parent, thread = channel.parent_id, channel.id
         else:
             parent, thread = await thread_parent(self.client, channel.id)
-        if thread is None or parent not in self.routed:
+        if thread is None or not await self._routed(parent):
             return None
         return ChatRef(PLATFORM, str(parent), str(thread), workspace=str(guild_id))
+
+    async def _routed(self, channel_id: int | None) -> bool:
+        """A route points at the channel: one of the start's, or one an admin added from
+        chat since (read again at most once a second, so every process sees it)."""
+        if channel_id is None or channel_id in self.routed:
+            return channel_id is not None
+        now = time.monotonic()
+        if now - self._routes_read >= ROUTES_FRESH_SECONDS:
+            self._routes_read = now
+            channels = await self.facade.routed_channels(PLATFORM)
+            self._chat_routed = frozenset(int(c) for c in channels if c.isdigit())
+        return channel_id in self._chat_routed
 
     def _is_ours(self, user_id: int) -> bool:
         return self.client.user is not None and user_id == self.client.user.id

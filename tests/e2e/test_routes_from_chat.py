@@ -4,14 +4,28 @@ in; the next new conversation arrives there. A route the TOML declares stays the
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 from bot.config import parse_directory
-from tests.conftest import DIRECTORY, LINE, wait_for
+from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
+from tests.discord_fixtures import (  # noqa: F401  (fixtures)
+    DANA,
+    GUILD,
+    TEXT_CHANNEL,
+    answered,
+    discord_api_fixture,
+    discord_directory,
+    discord_settings,
+    start_bridge,
+    the_thread,
+)
 from tests.slack_fixtures import SlackEnv
+from tests.standins.discord import DiscordStandIn
 from tests.standins.twilio import TwilioStandIn
 
 NEW = "C0NEWLEADS"
+SERVICE = "+15005550002"  # an Acme line the file routes nowhere
 
 
 async def test_a_route_added_from_slack_receives_the_next_conversation(
@@ -45,3 +59,32 @@ async def test_a_route_the_file_declares_cannot_be_changed_from_chat(
             f'`lines."{LINE}".slack_channel` in smsbridge.toml (it applies at the next start).'
         )
         assert "has no line" in await sx.command("route +15005550999 off", "U0DANA")
+
+
+async def test_a_route_added_from_discord_mirrors_and_takes_replies_in_its_threads(
+    tmp_path: Path, discord_api: DiscordStandIn, twilio: TwilioStandIn
+) -> None:
+    directory = discord_directory()
+    directory["lines"][SERVICE] = {"organization": "acme", "label": "Service"}
+    settings = replace(
+        discord_settings(tmp_path, discord_api, twilio), directory=parse_directory(directory)
+    )
+    app = await start_bridge(settings)
+    try:
+        interaction = await discord_api.command_interaction(
+            TEXT_CHANNEL, DANA, "route", {"action": "here", "line": SERVICE}
+        )
+        await answered(discord_api, interaction)
+        record = discord_api.interactions[interaction["id"]]
+        assert "now come to this channel" in (record.followups or [record.original])[-1]["content"]
+
+        url = app.settings.public_url + "/twilio/sms"
+        assert (await twilio.send_inbound(url, from_=LEAD, to=SERVICE, body="Gutter help?"))[
+            0
+        ] == 200
+        await applied(app)
+        thread = await the_thread(discord_api, TEXT_CHANNEL)
+        await discord_api.message_create(thread["id"], DANA, "Sure, Monday?", guild_id=GUILD)
+        await wait_for(lambda: [m["body"] for m in twilio.messages] == ["Sure, Monday?"])
+    finally:
+        await app.stop()
