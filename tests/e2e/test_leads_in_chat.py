@@ -14,12 +14,12 @@ from bot.domain.contacts import read_contacts
 from bot.services.contacts import import_contacts
 from bot.services.leads import ProfileChange, update_profile
 from bridges.discord import DiscordSettings
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Lead, Member
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import FORUM, TOKEN, discord_api_fixture, header_field, posts
 from tests.slack_fixtures import SlackEnv
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 __all__ = ["discord_api_fixture"]
 
