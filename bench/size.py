@@ -3,9 +3,9 @@ delivery per message and a thread per conversation), bulk-loaded with SQL
 (bench/dataset.py). Reported: load time and database size; RSS of `smsbridge run` once
 healthy and after 2,000 inbound webhooks to existing conversations; the time of the
 `/sms inbox` queries (bot.services.queries.inbox for each filter, inbox_counts, search by
-phone), of the report figures over the last week and year (bot.services.reports) and of a
-delivery-worker claim. Baseline: the same at 1/100 of the size, in the
-same run. PostgreSQL too when SMSBRIDGE_BENCH_POSTGRES_URL or
+phone, name, digits and message words), of the report figures over the last week and year
+(bot.services.reports) and of a delivery-worker claim. Baseline: the same at 1/100 of the
+size, in the same run. PostgreSQL too when SMSBRIDGE_BENCH_POSTGRES_URL or
 SMSBRIDGE_TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
@@ -84,6 +84,17 @@ async def query_times(db: Database, data: Loaded) -> dict[str, float]:
         for label, days in (("report week", 7), ("report year", 365)):
             since = end - timedelta(days=days)
             out[label] = await median_ms(lambda since=since: figures(s, org, since, end), 5)
+        # Full text: a name, a piece of a number, a word every message has (the worst
+        # case: the newest 10 of a million hits) and a word no message has.
+        for label, query in (
+            ("search by name", "Lead 1000"),
+            ("search by digits", phone[-7:-2]),
+            ("search common word", "tuesday"),
+            ("search rare word", "plumbing"),
+        ):
+            out[label] = await median_ms(
+                lambda q=query: search(s, data.organization_id, q)  # type: ignore[misc]
+            )
     worker = Worker(Core(db, Settings(database_url=db.url)), {"slack": _Idle(), "sms": _Idle()})
     out["worker claim"] = await median_ms(lambda: worker._claim(16))
     return out

@@ -31,11 +31,29 @@ from bot.results import (
     Result,
     Unavailable,
 )
-from bot.services import chat_events, commands, drafts, inbound, queries, recovery, reports
+from bot.services import (
+    chat_events,
+    commands,
+    drafts,
+    inbound,
+    leads,
+    queries,
+    recovery,
+    reports,
+)
 from bot.services.access import conversation_for_thread, first_time, routed_channels
 from bot.services.intake import Accepted, Intake
 from bot.services.recovery import ThreadToRead
-from bot.types import Actor, ChatRef, ChatReply, InboundSms, StatusUpdate, ThreadRef
+from bot.types import (
+    Actor,
+    ChatRef,
+    ChatReply,
+    InboundSms,
+    LeadChange,
+    LeadProfile,
+    StatusUpdate,
+    ThreadRef,
+)
 
 T = TypeVar("T")
 
@@ -161,6 +179,21 @@ class Facade:
         """The Retry button under a failed or unknown SMS: `Queued` once; later clicks
         are refused."""
         return await self._run(lambda s: commands.retry(self.core, s, actor, message_id))
+
+    # ---- the lead's profile ------------------------------------------------------------
+
+    async def lead_form(self, actor: Actor, conversation_id: int) -> LeadProfile | Refused:
+        """The "Edit lead" form's current values (or why `actor` may not edit them)."""
+        return await self._run(lambda s: leads.lead_form(self.core, s, actor, conversation_id))
+
+    async def edit_lead(
+        self, actor: Actor, conversation_id: int, change: LeadChange
+    ) -> Done | Refused:
+        """The "Edit lead" form sent: `Done` (an event in the thread says what changed,
+        the cards are refreshed) or `Refused` (a bad email, no permission)."""
+        return await self._run(
+            lambda s: leads.submit_lead_form(self.core, s, actor, conversation_id, change)
+        )
 
     # ---- what bridges look up --------------------------------------------------------
 

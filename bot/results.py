@@ -130,4 +130,14 @@ class Reported:
     ok: ClassVar[bool] = True
 
 
-Result = Done | Refused | Queued | Noted | Listed | Drafted | Reported
+@dataclass(frozen=True)
+class FileReady:
+    """A file for the asking member's eyes only (`/sms contacts export`)."""
+
+    text: str
+    filename: str
+    data: bytes
+    ok: ClassVar[bool] = True
+
+
+Result = Done | Refused | Queued | Noted | Listed | Drafted | Reported | FileReady

@@ -167,3 +167,37 @@ class ThreadRef:
     thread_id: str
     header_post_id: str | None = None
     workspace: str | None = None
+
+
+@dataclass(frozen=True)
+class LeadChange:
+    """New values for a lead's profile; None leaves a field as it is, "" clears it.
+    `fields` are merged into the custom fields (a "" value removes that field)."""
+
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    notes: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeadProfile:
+    """What the "Edit lead" form shows and edits."""
+
+    conversation_id: int
+    phone: str
+    name: str | None
+    email: str | None
+    company: str | None
+    notes: str | None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactsFile:
+    """The organization's contacts as a CSV file, for the member who asked."""
+
+    filename: str
+    data: bytes
+    leads: int

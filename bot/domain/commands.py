@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "HELP_TEXT", "INBOX_FILTERS", "Command", "CommandError", 
 COMMANDS = (
     "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft",
     "note", "new", "search", "inbox", "tag", "snippet", "block", "unblock", "blocked",
-    "report", "member", "route", "audit", "help",
+    "report", "member", "route", "audit", "name", "contacts", "help",
 )  # fmt: skip
 REPORT_PERIODS = ("today", "week", "month")
 INBOX_FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
@@ -64,6 +64,8 @@ use smsbridge (admins)
 • `/sms route +15551234567 here` / `route +15551234567 off` / `route list` — where a \
 line's conversations go (admins)
 • `/sms audit` — the last 20 admin changes: who, what, when (admins)
+• `/sms name <new name>` — rename the lead (outside a thread: `/sms name <phone> <name>`)
+• `/sms contacts export` — the organization's leads as a CSV file, sent to you
 • `/sms help` — this list
 Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin`, `cancel`, `block` and \
 `unblock` take a phone number: `/sms close +15551234567`.
@@ -296,6 +298,36 @@ def _inbox(rest: str) -> dict[str, str]:
     return {"filter": value}
 
 
+MAX_LEAD_NAME = 200
+
+
+def _lead_name(rest: str) -> dict[str, str]:
+    """`name Maria Lopez` in a thread, `name +14155550123 Maria Lopez` in a channel: a
+    valid number first is the lead's, anything else is all name."""
+    usage = "`/sms name Maria Lopez` (in the thread), `/sms name +15551234567 Maria Lopez`"
+    words = rest.split()
+    run = 0
+    while run < min(len(words), _MAX_PHONE_WORDS) and _PHONE_WORD.fullmatch(words[run]):
+        run += 1
+    take = next((n for n in range(run, 0, -1) if _is_valid_phone(" ".join(words[:n]))), 0)
+    phone = " ".join(words[:take])
+    name = " ".join(words[take:])
+    if not name:
+        raise CommandError(f"`/sms name` needs the lead's new name: {usage}")
+    if len(name) > MAX_LEAD_NAME:
+        raise CommandError(f"A name has at most {MAX_LEAD_NAME} characters.")
+    return {"phone": phone, "name": name} if phone else {"name": name}
+
+
+def _contacts(rest: str) -> dict[str, str]:
+    if rest.strip().lower() != "export":
+        raise CommandError(
+            "`/sms contacts export` sends you the organization's leads as a CSV file; "
+            "import one with `smsbridge contacts import FILE.csv` on the server."
+        )
+    return {"action": "export"}
+
+
 def _required(name: str, key: str, what: str, rest: str, example: str) -> dict[str, str]:
     if not rest:
         raise CommandError(f"`/sms {name}` needs {what}: `/sms {name} {example}`")
@@ -330,6 +362,10 @@ def parse_command(text: str) -> Command:
         return Command(name, _tag(rest))
     if name == "snippet":
         return Command(name, _snippet(rest))
+    if name == "name":
+        return Command(name, _lead_name(rest))
+    if name == "contacts":
+        return Command(name, _contacts(rest))
     if name == "blocked":
         if rest:
             raise CommandError("`/sms blocked` takes nothing: it lists the blocked numbers.")

@@ -21,6 +21,7 @@ __all__ = [
     "Contact",
     "CsvError",
     "RowError",
+    "profile_problem",
     "read_contacts",
     "write_contacts",
 ]
@@ -94,20 +95,30 @@ def _contact(line: int, header: list[str], row: list[str], region: str) -> Conta
         phone = normalize_phone(raw_phone, region)
     except InvalidPhone as exc:
         return RowError(line, str(exc))
-    own: dict[str, str | None] = {}
-    for key in COLUMNS[1:]:
-        value = cells.get(key) or None
-        if value is not None and len(value) > _LIMITS[key]:
-            return RowError(line, f"{key} is longer than {_LIMITS[key]} characters")
-        own[key] = value
-    email = own["email"]
-    if email is not None and ("@" not in email or any(c.isspace() for c in email)):
-        return RowError(line, f"{email[:40]!r} is not an email address")
+    own: dict[str, str | None] = {key: cells.get(key) or None for key in COLUMNS[1:]}
+    if problem := profile_problem(own):
+        return RowError(line, problem)
     custom = {k: v for k, v in cells.items() if k not in COLUMNS and v}
     for key, value in custom.items():
         if len(value) > _MAX_FIELD_VALUE:
             return RowError(line, f"{key} is longer than {_MAX_FIELD_VALUE} characters")
     return Contact(line, phone, fields=custom, **own)
+
+
+def profile_problem(values: dict[str, str | None]) -> str | None:
+    """What is wrong with a lead's name, email, company or notes (None: nothing), said so
+    that a person can fix it."""
+    for key, limit in _LIMITS.items():
+        value = values.get(key)
+        if value is not None and len(value) > limit:
+            return f"{key} is longer than {limit} characters"
+    name = values.get("name")
+    if name is not None and any(c in name for c in "\r\n"):
+        return "a name is one line"
+    email = values.get("email")
+    if email is not None and ("@" not in email or any(c.isspace() for c in email)):
+        return f"{email[:40]!r} is not an email address"
+    return None
 
 
 def read_contacts(text: Iterable[str], region: str = "US") -> Iterator[Contact | RowError]:

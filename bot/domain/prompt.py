@@ -121,6 +121,8 @@ class LeadFacts:
     address: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)  # CRM fields
     phone: str | None = None  # only to mask it out of the text; never shown
+    company: str | None = None
+    local_time: str | None = None  # "9:41 PM": a draft can say good evening, or not
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,13 @@ def system_prompt(request: DraftRequest) -> str:
 
 def lead_section(lead: LeadFacts) -> str:
     lines = ["What we know about the lead:"]
-    known = [("Name", lead.name), ("Email", lead.email), ("Address", lead.address)]
+    known = [
+        ("Name", lead.name),
+        ("Company", lead.company),
+        ("Email", lead.email),
+        ("Address", lead.address),
+        ("Their local time now", lead.local_time),
+    ]
     for label, value in known:
         if value and str(value).strip():
             lines.append(f"- {label}: {_mask(str(value).strip(), lead.phone, any_phone=True)}")

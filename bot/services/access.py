@@ -37,6 +37,8 @@ PERMISSIONS = {
         "members",
         "routes",
         "audit",
+        "lead",
+        "contacts",
     },
     "agent": {
         "reply",
@@ -49,8 +51,10 @@ PERMISSIONS = {
         "new",
         "block",
         "report",
+        "lead",
+        "contacts",
     },
-    "limited": {"reply", "note", "close", "draft", "tag"},
+    "limited": {"reply", "note", "close", "draft", "tag", "lead"},
 }
 
 ACTION_WORDS = {
@@ -68,6 +72,8 @@ ACTION_WORDS = {
     "members": "add, change or remove members",
     "routes": "route lines to channels",
     "audit": "see the admin changes",
+    "lead": "edit a lead's name and details",
+    "contacts": "export the contacts",
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import Core
 from bot.domain.commands import HELP_TEXT, Command, CommandError
 from bot.domain.phones import InvalidPhone, normalize_phone
-from bot.results import Done, Listed, Queued, Refused, Result
+from bot.results import Done, FileReady, Listed, Queued, Refused, Result
 from bot.services import audit, blocklist, queries
 from bot.services import conversations as conv_ops
 from bot.services.access import (
@@ -24,12 +24,14 @@ from bot.services.access import (
     organization_for_channel,
     routes_for_channel,
 )
+from bot.services.contacts import contacts_file
 from bot.services.drafts import snippet_draft
+from bot.services.leads import edit_lead
 from bot.services.members import member_command
 from bot.services.portal import Portal
 from bot.services.replies import add_note, retry_unknown
 from bot.services.routing import route_command
-from bot.types import Actor, ChatRef
+from bot.types import Actor, ChatRef, LeadChange
 from storage.models import Conversation, Lead, Line, Member, Message, Organization, Snippet
 
 NEEDS_CONVERSATION = {
@@ -43,6 +45,7 @@ NEEDS_CONVERSATION = {
     "tag",
     "cancel",
     "draft",
+    "name",
 }
 
 
@@ -129,6 +132,9 @@ async def _execute(
         if name == "draft":
             check(member, "draft", portal.conversation)
             return DraftAsked(portal.conversation.id, args.get("instructions", ""))
+        if name == "name":
+            said = await edit_lead(core, session, portal, member, LeadChange(name=args["name"]))
+            return Done(said, conversation_id=portal.conversation.id)
 
     if name == "new":
         return await _new(core, session, where, member, args["phone"], args.get("text", ""))
@@ -140,6 +146,13 @@ async def _execute(
         total, items = await queries.inbox(session, org_id, args["filter"], member)
         text = f"{total} {args['filter']} conversation(s)."
         return Listed(text, tuple(items), total)
+    if name == "contacts":
+        exported = await contacts_file(session, member, core.now())
+        return FileReady(
+            f"{exported.leads} lead(s) of your organization, as CSV.",
+            exported.filename,
+            exported.data,
+        )
     if name == "snippet":
         return await _snippet(session, org_id, member, args, conversation, where)
     if name in ("block", "unblock", "blocked"):

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.contacts import Contact, RowError, write_contacts
-from bot.services.leads import ProfileChange, apply_change, update_profile
-from storage.models import Lead, Organization
+from bot.services.access import check
+from bot.services.leads import apply_change, update_profile
+from bot.types import ContactsFile, LeadChange
+from storage.models import Lead, Member, Organization
 
 BATCH = 500
 
@@ -74,8 +77,8 @@ async def organization_region(core: Core, key: str | None) -> tuple[int, str]:
     return await core.run(work)
 
 
-def _change(contact: Contact) -> ProfileChange:
-    return ProfileChange(
+def _change(contact: Contact) -> LeadChange:
+    return LeadChange(
         name=contact.name,
         email=contact.email,
         company=contact.company,
@@ -146,17 +149,28 @@ async def _write(
 
 async def export_contacts(core: Core, organization_id: int) -> list[str]:
     """The organization's leads as CSV lines (header first), ordered by phone."""
+    return await core.run(lambda session: contacts_csv(session, organization_id))
 
-    async def work(session: AsyncSession) -> list[str]:
-        leads = list(
-            await session.scalars(
-                select(Lead).where(Lead.organization_id == organization_id).order_by(Lead.phone)
-            )
+
+async def contacts_csv(session: AsyncSession, organization_id: int) -> list[str]:
+    leads = list(
+        await session.scalars(
+            select(Lead).where(Lead.organization_id == organization_id).order_by(Lead.phone)
         )
-        custom = sorted({key for lead in leads for key in (lead.fields or {})})
-        return list(write_contacts(_rows(leads), custom))
+    )
+    custom = sorted({key for lead in leads for key in (lead.fields or {})})
+    return list(write_contacts(_rows(leads), custom))
 
-    return await core.run(work)
+
+async def contacts_file(session: AsyncSession, member: Member, now: datetime) -> ContactsFile:
+    """`/sms contacts export`: the member's organization's leads as a CSV file."""
+    check(member, "contacts")
+    org = await session.get(Organization, member.organization_id)
+    assert org is not None
+    lines = await contacts_csv(session, org.id)
+    return ContactsFile(
+        f"{org.key}-contacts-{now:%Y-%m-%d}.csv", "".join(lines).encode(), len(lines) - 1
+    )
 
 
 def _rows(leads: list[Lead]) -> Iterator[dict[str, object]]:

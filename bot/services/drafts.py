@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
+from bot.domain.localtime import lead_time_zone, local_time_label
 from bot.domain.merge import MergeValues, merge_fields, unknown_fields
 from bot.domain.prompt import (
     HISTORY_LIMIT,
@@ -209,7 +210,15 @@ async def _gather(
     request = DraftRequest(
         organization=org.name,
         line_label=conversation.line.label,
-        lead=LeadFacts(lead.name, lead.email, lead.address, dict(lead.fields or {}), lead.phone),
+        lead=LeadFacts(
+            lead.name,
+            lead.email,
+            lead.address,
+            dict(lead.fields or {}),
+            lead.phone,
+            company=lead.company,
+            local_time=local_time_label(lead_time_zone(lead.phone, org.timezone), core.now()),
+        ),
         history=await history(session, conversation.id),
         voice=Voice.from_config(org.voice, strict=False),
         member_name=member.name,

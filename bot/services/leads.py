@@ -4,31 +4,21 @@ of the lead's conversations and, when a teammate made it, is an event in the thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
+from bot.domain.contacts import profile_problem
+from bot.results import Done, Refused
+from bot.services.access import Denied, check, member_for
 from bot.services.portal import Portal
+from bot.types import Actor, LeadChange, LeadProfile
 from storage.models import Conversation, Lead, Member
 
 PROFILE = ("name", "email", "company", "notes")
 
 
-@dataclass(frozen=True)
-class ProfileChange:
-    """New values; None leaves a field as it is, "" clears it. `fields` are merged into
-    the custom fields (a "" value removes that field)."""
-
-    name: str | None = None
-    email: str | None = None
-    company: str | None = None
-    notes: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-def apply_change(lead: Lead, change: ProfileChange) -> list[str]:
+def apply_change(lead: Lead, change: LeadChange) -> list[str]:
     """Write `change` into `lead`; the names of the fields that really changed."""
     changed = []
     for key in PROFILE:
@@ -78,7 +68,7 @@ async def update_profile(
     core: Core,
     session: AsyncSession,
     lead: Lead,
-    change: ProfileChange,
+    change: LeadChange,
     *,
     by: Member | None = None,
 ) -> list[str]:
@@ -94,3 +84,58 @@ async def update_profile(
         if {"name", "email", "company"} & set(changed):
             await portal.refresh_header()
     return changed
+
+
+def profile_of(conversation: Conversation) -> LeadProfile:
+    lead = conversation.lead
+    return LeadProfile(
+        conversation.id,
+        lead.phone,
+        lead.name,
+        lead.email,
+        lead.company,
+        lead.notes,
+        {str(k): str(v) for k, v in (lead.fields or {}).items()},
+    )
+
+
+async def edit_lead(
+    core: Core, session: AsyncSession, portal: Portal, member: Member, change: LeadChange
+) -> str:
+    """A teammate's edit from chat (`/sms name`, the Edit lead form): checked, applied,
+    told in the thread. Returns the sentence for the member; raises Denied."""
+    check(member, "lead", portal.conversation)
+    values = {key: (getattr(change, key) or "").strip() or None for key in PROFILE}
+    if problem := profile_problem(values):
+        raise Denied(f"Nothing was changed: {problem}.")
+    lead = portal.lead
+    changed = await update_profile(core, session, lead, change, by=member)
+    if not changed:
+        return f"{portal.label}: nothing changed."
+    return describe_change(lead, changed, "You") + "."
+
+
+async def lead_form(
+    core: Core, session: AsyncSession, actor: Actor, conversation_id: int
+) -> LeadProfile | Refused:
+    """What the Edit lead form opens with, for a member allowed to edit this lead."""
+    try:
+        portal = await Portal.load(core, session, conversation_id)
+        member = await member_for(session, portal.conversation.organization_id, actor)
+        check(member, "lead", portal.conversation)
+    except Denied as exc:
+        return Refused(str(exc))
+    return profile_of(portal.conversation)
+
+
+async def submit_lead_form(
+    core: Core, session: AsyncSession, actor: Actor, conversation_id: int, change: LeadChange
+) -> Done | Refused:
+    """The Edit lead form sent: the changes are applied and told in the thread."""
+    try:
+        portal = await Portal.load(core, session, conversation_id)
+        member = await member_for(session, portal.conversation.organization_id, actor)
+        said = await edit_lead(core, session, portal, member, change)
+    except Denied as exc:
+        return Refused(str(exc), conversation_id=conversation_id)
+    return Done(said, conversation_id=conversation_id)

@@ -122,7 +122,7 @@ async def queue_sms(
             )
         send_at = quiet_hours_end(quiet, send_at)
         held_note = f" Held for quiet hours until {quiet.end:%H:%M} {zone}."
-    text = sms_text(org, text)
+    typed, text = text, sms_text(org, text)
     info = segment_info(text)
     message = Message(
         kind="sms",
@@ -185,7 +185,8 @@ async def queue_sms(
         held=bool(held_note),
         ai_assisted=options.ai_assisted,
         author=author.name if author else None,
-        cost=cost_note(info, text),
+        cost=cost_note(info, text)
+        or (f"Sent in plain GSM-7 punctuation: “{text}”" if text != typed else None),
     )
 
 

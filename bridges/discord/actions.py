@@ -10,11 +10,13 @@ from typing import Any
 
 import discord
 
+from bot.domain.contacts import profile_problem
 from bot.facade import Facade
-from bot.results import Drafted, Listed, Queued, Refused, Reported, Result
-from bot.types import Actor, ChatRef
+from bot.results import Drafted, FileReady, Listed, Queued, Refused, Reported, Result
+from bot.types import Actor, ChatRef, LeadChange
 from bot.warn_once import WarnOncePerMinute
 from bridges.discord.components import DraftModal, draft_text, draft_view
+from bridges.discord.lead_form import LeadModal
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -48,6 +50,8 @@ def _items_embed(listed: Listed) -> discord.Embed | None:
         who = conv.assignee.name if conv.assignee else "unassigned"
         unread = f" · {conv.unread_count} unread" if conv.unread_count else ""
         lines.append(f"• **{conv.lead_display}** · {conv.state} · {who}{unread}{link}")
+        if conv.preview:  # Discord shows the time in the reader's own zone
+            lines.append(f"  *{conv.preview}* · <t:{int(conv.last_message_at.timestamp())}:R>")
     more = listed.total - len(listed.items)
     if more > 0:
         lines.append(f"…and {more} more.")
@@ -146,6 +150,12 @@ class Actions:
                     await self._show_draft(interaction, result, conversation_id)
                 case Reported():
                     await self._show_report(interaction, result)
+                case FileReady():
+                    await interaction.followup.send(
+                        f"📎 {result.text}",
+                        file=discord.File(io.BytesIO(result.data), filename=result.filename),
+                        ephemeral=True,
+                    )
                 case _:
                     await self._answer(interaction, result)
         except Exception:
@@ -155,7 +165,33 @@ class Actions:
             )
 
     async def header_button(self, interaction: discord.Interaction[Any], action: str) -> None:
+        if action == "lead":
+            await self.open_lead_form(interaction)
+            return
         await self.command(interaction, action, header=True)
+
+    async def open_lead_form(self, interaction: discord.Interaction[Any]) -> None:
+        """Edit lead: the form, filled with what we know (a modal must be the answer
+        itself, so no defer first)."""
+        conversation_id = int(str((interaction.data or {}).get("custom_id", "")).split(":")[-1])
+        form = await self.facade.lead_form(actor_for(interaction.user), conversation_id)
+        if isinstance(form, Refused):
+            await interaction.response.send_message(f"⛔ {form.text}", ephemeral=True)
+            return
+        await interaction.response.send_modal(LeadModal(form))
+
+    async def lead_submitted(
+        self, interaction: discord.Interaction[Any], conversation_id: int, change: LeadChange
+    ) -> None:
+        if not await self._defer(interaction):
+            return
+        if problem := profile_problem(
+            {k: v or None for k, v in vars(change).items() if k != "fields"}
+        ):
+            await self._answer(interaction, Refused(f"Nothing was changed: {problem}."))
+            return
+        result = await self.facade.edit_lead(actor_for(interaction.user), conversation_id, change)
+        await self._answer(interaction, result)
 
     async def assign_picked(
         self, interaction: discord.Interaction[Any], user_id: int | None

@@ -15,6 +15,7 @@ from bridges.discord.actions import Actions
 from bridges.discord.commands import SmsGroup
 from bridges.discord.components import DYNAMIC_ITEMS, ComponentClient, draft_submitted
 from bridges.discord.events import ThreadEvents, catch_up
+from bridges.discord.lead_form import lead_submitted
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +100,15 @@ class BridgeClient(ComponentClient):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is discord.InteractionType.modal_submit:
-            submitted = draft_submitted(dict(interaction.data or {}))
+            data = dict(interaction.data or {})
+            submitted = draft_submitted(data)
             if submitted is not None:
                 conversation_id, ai, text = submitted
                 await self.actions.send_draft(
                     interaction, conversation_id, text, ai=ai, edit_card=False
                 )
+            elif (lead := lead_submitted(data)) is not None:
+                await self.actions.lead_submitted(interaction, *lead)
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         await self.events.on_raw_message_edit(payload)

@@ -103,10 +103,20 @@ class SmsGroup(app_commands.Group):
     async def new(self, interaction: Interaction, phone: str, text: str | None = None) -> None:
         await self._run(interaction, "new", phone, text)
 
-    @app_commands.command(description="Find a lead by phone number or name")
-    @app_commands.describe(query="A phone number or a name")
+    @app_commands.command(description="Find leads and messages by name, number or words")
+    @app_commands.describe(query="A name, email, number or words of a message")
     async def search(self, interaction: Interaction, query: str) -> None:
         await self._run(interaction, "search", query)
+
+    # The method is not called `name`: a Group's `name` is its own name.
+    @app_commands.command(name="name", description="Rename the lead of this conversation")
+    @app_commands.describe(name="The lead's name, like Maria Lopez", phone=PHONE)
+    async def rename(self, interaction: Interaction, name: str, phone: str | None = None) -> None:
+        await self._run(interaction, "name", phone, name)
+
+    @app_commands.command(description="Get the organization's leads as a CSV file")
+    async def contacts(self, interaction: Interaction, action: Literal["export"]) -> None:
+        await self._run(interaction, "contacts", action)
 
     @app_commands.command(description="List conversations")
     @app_commands.describe(show="Which conversations (default: open)")

@@ -54,9 +54,9 @@ Interaction = discord.Interaction[ComponentClient]
 
 class HeaderButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"{PREFIX}:(?P<action>close|reopen|optout|optin|draft):(?P<id>\d+)",
+    template=rf"{PREFIX}:(?P<action>close|reopen|optout|optin|draft|lead):(?P<id>\d+)",
 ):
-    """Close/Reopen, Opt out/in and AI draft on a conversation's header."""
+    """Close/Reopen, Opt out/in, AI draft and Edit lead on a conversation's header."""
 
     LOOKS = {
         "close": ("Close", "✅", discord.ButtonStyle.secondary),
@@ -64,6 +64,7 @@ class HeaderButton(
         "optout": ("Opt out", "🚫", discord.ButtonStyle.danger),
         "optin": ("Opt in", "🔔", discord.ButtonStyle.secondary),
         "draft": ("AI draft", "✨", discord.ButtonStyle.primary),
+        "lead": ("Edit lead", "✏️", discord.ButtonStyle.secondary),
     }
 
     def __init__(self, action: str, conversation_id: int) -> None:
@@ -244,6 +245,7 @@ def header_view(conversation: ConversationView) -> discord.ui.View:
     view.add_item(HeaderButton("reopen" if conversation.status == "closed" else "close", cid))
     view.add_item(HeaderButton("optin" if conversation.opted_out else "optout", cid))
     view.add_item(HeaderButton("draft", cid))
+    view.add_item(HeaderButton("lead", cid))
     return view
 
 

@@ -22,6 +22,9 @@ from bridges.discord.actions import PLATFORM, actor_for, thread_parent
 from bridges.discord.components import draft_view
 
 log = logging.getLogger(__name__)
+# How long the note naming what made a reply cost more stays (Discord has no ephemeral
+# answer to a plain message): the undo window plus time to read it.
+COST_NOTE_SECONDS = 60
 
 SMS_MARK = "📱"  # on a teammate's message that goes out as SMS: it is not a note
 # How stale the routes added from chat may be (other processes add them too).
@@ -153,12 +156,16 @@ class ThreadEvents:
     async def _mark(self, message: discord.Message, result: Result | None) -> None:
         try:
             match result:
-                case Queued():
+                case Queued(segments=segments, cost=cost):
                     await message.add_reaction(SMS_MARK)
                     # Only with an undo window: without one the send may already have
                     # moved the status on, and the worker shows that.
                     if self.facade.settings.undo_seconds > 0:
                         await message.add_reaction(render.STATUS_EMOJI["pending"])
+                    if 1 < segments < 10:  # what it costs, on the mark: 2️⃣ = 2 segments
+                        await message.add_reaction(f"{segments}\ufe0f\u20e3")
+                    if cost:
+                        await _reply(message, cost, seconds=COST_NOTE_SECONDS)
                 case Noted():
                     await message.add_reaction(render.NOTE_MARK)
                 case Refused():
@@ -248,11 +255,13 @@ async def _files(message: discord.Message) -> tuple[OutboundFile, ...]:
     )
 
 
-async def _reply(message: discord.Message, text: str) -> None:
-    """A refusal, answered to its author in the thread (no ephemerals outside interactions)."""
+async def _reply(message: discord.Message, text: str, *, seconds: float | None = None) -> None:
+    """A refusal or a note, answered to its author in the thread (no ephemerals outside
+    interactions); `seconds`: removed after that long (a note for the moment)."""
     try:
         await message.reply(
             f"{message.author.mention} {text}"[: render.MAX_CONTENT],
+            delete_after=seconds,
             mention_author=True,
             allowed_mentions=discord.AllowedMentions(
                 everyone=False, roles=False, users=[message.author]

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import Command
 from bot.ports import Rejected, RetryLater, ThreadGone
-from bot.results import Drafted, Listed, Noted, Queued, Reported, Result
+from bot.results import Drafted, FileReady, Listed, Noted, Queued, Reported, Result
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.slack import render, views
 from bridges.slack.files import FileRefused
@@ -123,6 +123,9 @@ async def run_command(
     if isinstance(result, Reported):
         await answer(await _post_report(plugin, where, result), None)
         return
+    if isinstance(result, FileReady):
+        await answer(await plugin.send_file(actor.user_id, result), None)
+        return
     await answer(*rendered(plugin, result, where))
 
 
@@ -223,10 +226,13 @@ async def _thread_message(
     match result:
         case None:
             await unmapped(plugin, where, user)
-        case Queued(held=held, text=said):
+        case Queued(held=held, text=said, cost=cost):
             await _mark(plugin, channel, ts, render.STATUS_EMOJI["pending"])
-            if held:
-                await plugin.ephemeral(channel, user, said, thread_ts=thread_ts)
+            # What it costs, when more than one plain segment: the author can still
+            # edit it inside the undo window.
+            if held or cost:
+                told = f"{said}\n{cost}" if cost else said
+                await plugin.ephemeral(channel, user, told, thread_ts=thread_ts)
         case Noted():
             await _mark(plugin, channel, ts, render.NOTE_EMOJI)
         case Drafted(conversation_id=int(conversation_id)):

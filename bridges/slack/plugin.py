@@ -25,7 +25,9 @@ from bot.config import ConfigError
 from bot.connections import unwatch_connection, watch_connection
 from bot.delivery.pacing import Pacer
 from bot.plugins import Context
-from bridges.slack import SlackSettings, actions, listeners, recovery, render
+from bot.ports import Rejected, RetryLater, ThreadGone
+from bot.results import FileReady
+from bridges.slack import SlackSettings, actions, lead_form, listeners, recovery, render
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
 from bridges.slack.gate import Gate, Refused
@@ -65,6 +67,7 @@ class SlackPlugin:
         self._recovery: asyncio.Task[None] | None = None
         listeners.register(self.app, self)
         actions.register(self.app, self)
+        lead_form.register(self.app, self)
 
     @property
     def team_url(self) -> str:
@@ -197,6 +200,18 @@ class SlackPlugin:
             except SlackApiError:
                 self._names[user_id] = ""
         return render.from_slack(text, self._names)
+
+    async def send_file(self, user: str, ready: FileReady) -> str:
+        """A file for one member only, in their direct messages with the app; what to
+        tell them about it."""
+        try:
+            opened = await self.client.conversations_open(users=user)
+            channel = opened["channel"]["id"]
+            await self.bridge.post_file(channel, ready.text, ready.filename, ready.data)
+        except (SlackApiError, RetryLater, Rejected, ThreadGone) as exc:
+            log.warning("slack: file not sent to a member: %s", exc)
+            return f"Slack did not take {ready.filename}; nothing was sent. Try again."
+        return f"📎 Sent you {ready.filename} in our direct messages. {ready.text}"
 
     async def ephemeral(
         self,

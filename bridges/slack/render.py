@@ -192,6 +192,7 @@ def _card_actions(view: ConversationView) -> list[dict[str, Any]]:
         opt,
         _button("✨ AI draft", "sms_draft", value),
         _button("🔒 Add note", "sms_note", value),
+        _button("✏️ Edit lead", "sms_edit_lead", value),
     ]
 
 

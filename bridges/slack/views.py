@@ -192,7 +192,12 @@ def item_line(item: InboxItem, team_url: str) -> str:
     if view.unread_count:
         parts.append(f"{view.unread_count} unread")
     parts.append(escape(view.assignee.name) if view.assignee else "unassigned")
-    return "• " + " · ".join(parts)
+    line = "• " + " · ".join(parts)
+    if view.preview:
+        # Slack shows the time in the reader's own zone.
+        when = f"<!date^{int(view.last_message_at.timestamp())}^{{date_short_pretty}} {{time}}|>"
+        line += f"\n      _{escape(view.preview)}_ · {when}"
+    return line
 
 
 def items_text(listed: Listed, team_url: str) -> str:

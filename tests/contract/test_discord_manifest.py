@@ -19,8 +19,8 @@ def test_manifest_has_every_subcommand_within_discord_limits() -> None:
     names = {option["name"] for option in sms["options"]}
     assert names == {
         "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft", "note",
-        "tag", "snippet", "new", "search", "inbox", "member", "route", "block", "unblock",
-        "blocked", "report", "audit", "help",
+        "tag", "snippet", "new", "search", "name", "contacts", "inbox", "member", "route",
+        "block", "unblock", "blocked", "report", "audit", "help",
     }  # fmt: skip
     assert len(sms["options"]) <= 25
     for option in sms["options"]:

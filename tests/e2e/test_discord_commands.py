@@ -10,10 +10,6 @@ from typing import Any
 
 from bot.app import SmsBridge
 from bridges.ai import AiSettings
-from standins.discord import DiscordStandIn
-from standins.discord_interactions import answered, custom_ids
-from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
-from standins.twilio import TwilioStandIn
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -23,6 +19,8 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     OTHER_CHANNEL,
     OUTSIDER,
     SAM,
+    answered,
+    custom_ids,
     dbridge_fixture,
     discord_api_fixture,
     discord_settings,
@@ -33,6 +31,9 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     text_in,
     the_thread,
 )
+from tests.standins.discord import DiscordStandIn
+from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from tests.standins.twilio import TwilioStandIn
 
 EPHEMERAL = 1 << 6
 MESSAGE_CONTENT = 1 << 15
@@ -156,7 +157,7 @@ async def test_commands_outside_threads_and_unrouted_channels(
     await answered(discord_api, inbox)
     listing = discord_api.interactions[inbox["id"]].followups[-1]
     assert listing["content"] == "1 unread conversation(s)."
-    assert "Hello" not in listing["embeds"][0]["description"]  # lead and state, not texts
+    assert "*Hello, roof leaking* · <t:" in listing["embeds"][0]["description"]  # last text
     assert "<#" in listing["embeds"][0]["description"]
     new = await discord_api.command_interaction(
         FORUM, DANA, "new", {"phone": "+1 415 555 0199", "text": "Hi from Acme"}

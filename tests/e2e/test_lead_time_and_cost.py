@@ -14,7 +14,6 @@ from bot.facade import Facade
 from bot.results import Listed, Queued, Result
 from bot.types import Actor, ChatRef
 from bridges.sms import TwilioSettings
-from standins.twilio import TwilioStandIn
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -25,6 +24,7 @@ from tests.conftest import (
     make_settings,
     wait_for,
 )
+from tests.standins.twilio import TwilioStandIn
 
 SALES = ChatRef("slack", "C0SALES")
 DANA = Actor("slack", "U0DANA")
@@ -96,7 +96,7 @@ async def test_smart_quotes_go_out_as_gsm7_when_the_organization_asks(
     async with server(tmp_path, twilio, gsm_smart_quotes=True) as bridge:
         sent = await run(bridge, f"new {LEAD} “Great” — we’ll be there…")
         assert isinstance(sent, Queued) and "GSM-7" in sent.text, sent.text
-        assert sent.cost is None
+        assert str(sent.cost).startswith('Sent in plain GSM-7 punctuation: “"Great" - we')
         await wait_for(lambda: twilio.messages)
     assert twilio.messages[0]["body"] == '"Great" - we\'ll be there...'
     assert twilio.messages[0]["num_segments"] == "1"

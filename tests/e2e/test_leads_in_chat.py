@@ -12,14 +12,25 @@ import pytest
 
 from bot.domain.contacts import read_contacts
 from bot.services.contacts import import_contacts
-from bot.services.leads import ProfileChange, update_profile
+from bot.services.leads import update_profile
+from bot.types import LeadChange
 from bridges.discord import DiscordSettings
-from standins.discord import DiscordStandIn
-from standins.twilio import TwilioStandIn
 from storage.models import Lead, Member
 from tests.conftest import LEAD, wait_for
-from tests.discord_fixtures import FORUM, TOKEN, discord_api_fixture, header_field, posts
-from tests.slack_fixtures import SlackEnv
+from tests.discord_fixtures import (
+    DANA,
+    FORUM,
+    TOKEN,
+    answered,
+    custom_ids,
+    discord_api_fixture,
+    header_field,
+    posts,
+)
+from tests.slack_fixtures import SALES, SlackEnv
+from tests.standins import slack_payloads as sp
+from tests.standins.discord import DiscordStandIn
+from tests.standins.twilio import TwilioStandIn
 
 __all__ = ["discord_api_fixture"]
 
@@ -59,7 +70,7 @@ async def test_an_imported_name_shows_on_both_platforms_and_a_rename_reaches_bot
     async def rename(session):  # type: ignore[no-untyped-def]
         lead = await session.get(Lead, 1)
         dana = await session.get(Member, 1)
-        return await update_profile(core, session, lead, ProfileChange(name="Maria López"), by=dana)
+        return await update_profile(core, session, lead, LeadChange(name="Maria López"), by=dana)
 
     assert await core.run(rename) == ["name"]
     await wait_for(lambda: "*Maria López*" in sx.card())
@@ -68,3 +79,121 @@ async def test_an_imported_name_shows_on_both_platforms_and_a_rename_reaches_bot
     await sx.sms_in("Thanks!")
     await wait_for(lambda: sx.thread(header)[-1].get("text") == "Thanks!")
     assert sx.thread(header)[-1]["username"] == "Maria López"
+
+
+async def _started(both: tuple[SlackEnv, DiscordStandIn]) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    sx, api = both
+    await sx.sms_in("Hello, about the roof")
+    header = await sx.header()
+    thread = (await wait_for(lambda: api.threads_of(FORUM)))[0]
+    return header, thread
+
+
+async def test_renaming_from_the_slack_form_renames_the_lead_on_both_platforms(
+    both: tuple[SlackEnv, DiscordStandIn],
+) -> None:
+    sx, api = both
+    header, thread = await _started(both)
+    opened = len(sx.slack.views)
+    click = sp.block_actions_payload(
+        "sms_edit_lead", str(1), user_id="U0DANA", channel_id=SALES, message=header,
+        response_url=sx.slack.response_url(SALES, header["ts"]),
+    )  # fmt: skip
+    await sx.interact(click)
+    await wait_for(lambda: len(sx.slack.views) > opened)
+    modal = list(sx.slack.views.values())[-1]
+    assert modal["title"]["text"] == "Edit lead"
+
+    def submitted(**values: str) -> dict:  # type: ignore[type-arg]
+        state = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}
+        return sp.view_submission_payload(
+            modal["callback_id"], state, user_id="U0DANA", user_name="dana",
+            private_metadata=modal["private_metadata"], view_id=modal["id"],
+        )  # fmt: skip
+
+    # A bad email is shown under its field; the form stays open, nothing changes.
+    answer = await sx.submit(submitted(name="Maria Lopez", email="maria at home"))
+    assert answer["response_action"] == "errors" and "email" in answer["errors"]
+    answer = await sx.submit(submitted(name="Maria Lopez", email="maria@example.com"))
+    assert answer == {}
+    await wait_for(lambda: "*Maria Lopez*" in sx.card())
+    assert "maria@example.com" in sx.card()
+    await wait_for(
+        lambda: any("Dana renamed the lead to Maria Lopez" in t for t in sx.texts(header))
+    )
+    await wait_for(lambda: api.channels[thread["id"]]["name"].startswith("Maria Lopez · "))
+
+
+async def test_renaming_from_the_discord_form_and_commands_in_both_apps(
+    both: tuple[SlackEnv, DiscordStandIn],
+) -> None:
+    sx, api = both
+    header, thread = await _started(both)
+    starter = posts(api, thread["id"])[0]
+    edit = next(c for c in custom_ids(starter) if c.endswith(":lead:1") or c == "smsbridge:lead:1")
+    click = await api.component_interaction(thread["id"], DANA, edit, message=starter)
+    modal = (await wait_for(lambda: api.interaction_responses(click["id"])))[0]
+    assert modal["type"] == 9 and modal["data"]["title"] == "Edit lead"
+    fields = {
+        c["components"][0]["custom_id"]: c["components"][0].get("value", "")
+        for c in modal["data"]["components"]
+    }
+    fields["smsbridge:lead:name"] = "Ana Diaz"
+    fields["smsbridge:lead:company"] = "Diaz Roofing"
+    submit = await api.modal_interaction(thread["id"], DANA, modal["data"]["custom_id"], fields)
+    await answered(api, submit)
+    await wait_for(lambda: api.channels[thread["id"]]["name"].startswith("Ana Diaz · "))
+    await wait_for(lambda: "*Ana Diaz*" in sx.card() and "Diaz Roofing" in sx.card())
+
+    # /sms name in the Discord thread; @smsbridge name in the Slack thread; /sms name with
+    # the number in the Slack channel.
+    ask = await api.command_interaction(thread["id"], DANA, "name", {"name": "Ana María Díaz"})
+    await answered(api, ask)
+    await wait_for(lambda: "*Ana María Díaz*" in sx.card())
+    mention = sp.app_mention_event(SALES, "U0DANA", "<@U0BOT> name Ana D.", thread_ts=header["ts"])
+    assert await sx.send_event(mention) == 200
+    await wait_for(lambda: api.channels[thread["id"]]["name"].startswith("Ana D. · "))
+    said = await sx.command(f"name {LEAD} Ana Diaz", "U0DANA")
+    assert "renamed the lead to Ana Diaz" in said
+    await wait_for(lambda: "*Ana Diaz*" in sx.card())
+    events = [t for t in sx.texts(header) if "renamed the lead" in t]
+    assert len(events) == 4
+
+
+async def test_search_export_and_the_cost_of_a_reply_in_chat(
+    both: tuple[SlackEnv, DiscordStandIn],
+) -> None:
+    sx, api = both
+    core = sx.app.core
+    assert core is not None
+    csv = f"phone,name,email,company,notes,plan\n{LEAD},Maria Lopez,m@lopez.example,,,gold\n"
+    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    header, thread = await _started(both)
+    await sx.sms_in("Also the gutter is leaking")
+    await sx.sms_in("Thanks")
+
+    # Search finds a word of an older message and links to its thread.
+    said = await sx.command("search gutter", "U0DANA")
+    assert "Maria Lopez" in said and header["ts"].replace(".", "") in said
+    ask = await api.command_interaction(thread["id"], DANA, "search", {"query": "gutter"})
+    await answered(api, ask)
+
+    # The export goes to the member only and reads back as the import.
+    said = await sx.command("contacts export", "U0DANA")
+    assert "Sent you acme-contacts-" in said
+    dm = sx.slack.posts("D0DANA")
+    (shared,) = dm[-1]["files"]
+    exported = sx.slack.file_data[shared["id"]].decode()
+    assert exported == (
+        "phone,name,email,company,notes,plan\n+14155550100,Maria Lopez,m@lopez.example,,,gold\n"
+    )
+    ask = await api.command_interaction(thread["id"], DANA, "contacts", {"action": "export"})
+    await answered(api, ask)
+    followup = api.interactions[ask["id"]].followups[-1]
+    assert followup["attachments"][0]["filename"].endswith(".csv")
+
+    # One curly quote: the author is told which character made the reply UCS-2.
+    await sx.reply("U0DANA", "We’ll be there at 9", header)
+    await wait_for(lambda: any("U+2019" in t for t in sx.ephemerals_for("U0DANA")))
+    note = next(t for t in sx.ephemerals_for("U0DANA") if "U+2019" in t)
+    assert "UCS-2" in note and "`’`" in note

@@ -293,3 +293,30 @@ def test_parse_command_like_text_never_crashes(parts: list[str]) -> None:
     except CommandError:
         return
     assert command.name in COMMANDS
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("name Maria Lopez", {"name": "Maria Lopez"}),
+        ("name +1 415 555 0123 Maria Lopez", {"phone": "+1 415 555 0123", "name": "Maria Lopez"}),
+        ("name (415) 555-0123 Maria", {"phone": "(415) 555-0123", "name": "Maria"}),
+        ("name 555 Bakery", {"name": "555 Bakery"}),
+    ],
+)
+def test_name_takes_the_new_name_and_in_a_channel_the_number_first(
+    text: str, args: dict[str, str]
+) -> None:
+    assert parse_command(text) == Command("name", args)
+
+
+@pytest.mark.parametrize("text", ["name", "name +14155550123", "name " + "x" * 201])
+def test_name_without_a_usable_name_says_how_to_write_it(text: str) -> None:
+    with pytest.raises(CommandError, match="name"):
+        parse_command(text)
+
+
+def test_contacts_export_is_the_one_contacts_command_in_chat() -> None:
+    assert parse_command("contacts export") == Command("contacts", {"action": "export"})
+    with pytest.raises(CommandError, match="smsbridge contacts import"):
+        parse_command("contacts import")

@@ -227,3 +227,10 @@ def test_stamps_are_optional() -> None:
     items = [HistoryItem("sms", "hello", "in", at=T0 - timedelta(days=1))]
     user = build_messages(request(history=items, now=None, timezone="Nowhere/City"))[1]["content"]
     assert "Now:" not in user and "[Sun 2024-06-02 19:05] Lead: hello" in user
+
+
+def test_the_prompt_knows_the_leads_company_and_local_time() -> None:
+    lead = LeadFacts("Maria Lopez", company="Lopez Bakery", local_time="9:41 PM")
+    system = build_messages(request(lead=lead))[0]["content"]
+    assert "- Company: Lopez Bakery" in system
+    assert "- Their local time now: 9:41 PM" in system

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from standins import slack_payloads as sp
+from tests.standins import slack_payloads as sp
 
 BOT_NAME = "smsbridge"
 
@@ -367,6 +367,17 @@ class SlackWorkspace:
     def api_conversations_info(self, a: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(a.get("channel"))
         return {"channel": {k: v for k, v in channel.items() if not k.startswith("_")}}
+
+    def api_conversations_open(self, a: dict[str, Any]) -> dict[str, Any]:
+        """A direct message with one user (im:write), made on first need."""
+        users = [u for u in str(a.get("users") or "").split(",") if u]
+        if len(users) != 1 or users[0] not in self.users:
+            raise SlackError("user_not_found")
+        dm = "D" + users[0][1:]
+        if dm not in self.channels:
+            im = self.add_channel(dm, users[0])  # type: ignore[attr-defined]
+            im.update(is_im=True, is_channel=False, user=users[0])
+        return {"channel": {"id": dm}}
 
     def api_conversations_replies(self, a: dict[str, Any]) -> dict[str, Any]:
         cid = self._channel(a.get("channel"))["id"]

@@ -9,9 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from standins.discord_interactions import DiscordInteractions, json_response
-from standins.discord_model import THREAD_TYPES
-from standins.discord_objects import DiscordError, invalid
+from tests.standins.discord_interactions import DiscordInteractions, json_response
+from tests.standins.discord_model import THREAD_TYPES, DiscordError, invalid
 
 
 class DiscordGuilds(DiscordInteractions):
