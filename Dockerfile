@@ -22,6 +22,7 @@ COPY pyproject.toml README.md ./
 COPY bot bot
 COPY bridges bridges
 COPY storage storage
+COPY standins standins
 RUN --mount=type=secret,id=ca with-ca /opt/smsbridge/bin/pip install -q --no-deps .
 
 FROM ${BASE}

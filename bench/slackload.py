@@ -33,8 +33,8 @@ from bench.common import (
     server_env,
 )
 from bot.delivery.pacing import Pacer
-from tests.standins.slack import SlackStandIn
-from tests.standins.slack_web import RateLimited
+from standins.slack import SlackStandIn
+from standins.slack_web import RateLimited
 
 BOT_TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret"

@@ -3,10 +3,8 @@ dir) wired to loopback stand-ins of the outside APIs."""
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,9 @@ from bot.results import Queued
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
 from bridges.sms import TwilioSettings
+from standins.base import free_port, wait_for
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Lead
-from tests.standins.twilio import TwilioStandIn
 
 with warnings.catch_warnings():  # discord.py imports audioop, deprecated since Python 3.11
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
@@ -79,12 +78,6 @@ DIRECTORY = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def with_settings(settings: Settings, **kw: Any) -> Settings:
     """`dataclasses.replace`, where a keyword naming an installed platform (`twilio=`,
     `slack=`, `discord=`, `openai=`) turns that bridge on with the settings given (off
@@ -110,22 +103,6 @@ def make_settings(tmp_path: Path, directory: Directory | None = None, **kw: Any)
         ),
         **kw,
     )
-
-
-async def wait_for(
-    check: Callable[[], Any] | Callable[[], Awaitable[Any]], timeout: float = 10.0
-) -> Any:
-    """Poll until `check()` is truthy; fail the test with a clear message otherwise."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 async def queue_reply(core: Core, text: str, *, phone: str | None = None, **options: Any) -> Queued:

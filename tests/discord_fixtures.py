@@ -16,6 +16,9 @@ from bot.config import Settings, parse_directory
 from bridges.discord import DiscordSettings
 from bridges.discord.plugin import DiscordPlugin
 from bridges.sms import TwilioSettings
+from standins.discord import DiscordStandIn
+from standins.discord_interactions import answered, custom_ids  # noqa: F401  (tests import them here)
+from standins.twilio import TwilioStandIn
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -26,8 +29,6 @@ from tests.conftest import (
     make_settings,
     wait_for,
 )
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 GUILD = "1300000000000000001"
 FORUM = "1200000000000000001"  # the route of LINE in DIRECTORY
@@ -114,17 +115,3 @@ def tag_names(api: DiscordStandIn, thread: dict[str, Any], forum: str = FORUM) -
 
 def header_field(message: dict[str, Any], name: str) -> str:
     return next(f["value"] for f in message["embeds"][0]["fields"] if f["name"] == name)
-
-
-def custom_ids(message: dict[str, Any]) -> list[str]:
-    return [c["custom_id"] for row in message["components"] for c in row["components"]]
-
-
-async def answered(api: DiscordStandIn, interaction: dict[str, Any]) -> list[dict[str, Any]]:
-    """Wait until the bot followed up (or updated) the interaction; its callbacks."""
-    record = api.interactions[interaction["id"]]
-    loading = 1 << 7  # a deferred "thinking…" original, not an answer yet
-    await wait_for(
-        lambda: record.followups or (record.original and not record.original["flags"] & loading)
-    )
-    return record.callbacks

@@ -19,6 +19,9 @@ import pytest
 from bot.app import Options, SmsBridge
 from bridges.slack import SlackSettings
 from bridges.sms import TwilioSettings
+from standins import slack_payloads as sp
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -29,9 +32,6 @@ from tests.conftest import (
     wait_for,
     with_settings,
 )
-from tests.standins import slack_payloads as sp
-from tests.standins.slack import SlackStandIn
-from tests.standins.twilio import TwilioStandIn
 
 BOT_TOKEN = "xoxb-test"
 APP_TOKEN = "xapp-test"

@@ -11,7 +11,7 @@ from bot.metrics import AI_DRAFTS, AI_TOKENS
 from bot.ports import Completion, Rejected, RetryLater
 from bridges.ai import AiSettings
 from bridges.ai.openai import OpenAIDrafter
-from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
 
 PROMPT = [
     {"role": "system", "content": "You draft SMS replies for Acme Roofing."},

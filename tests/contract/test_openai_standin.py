@@ -11,7 +11,7 @@ import aiohttp
 import openai
 import pytest
 
-from tests.standins.openai import DEFAULT_MODEL, REFUSAL, OpenAIStandIn
+from standins.openai import DEFAULT_MODEL, REFUSAL, OpenAIStandIn
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "specs" / "openai_openapi.fixed.json"
 PROMPT = [

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from standins import slack_payloads as sp
 from tests.slack_fixtures import FORM, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / "manifests" / "slack.yaml"
@@ -106,8 +106,8 @@ async def test_a_bad_token_or_unreachable_slack_is_a_clear_startup_error(
     from bot.app import SmsBridge
     from bot.config import ConfigError
     from bridges.slack import SlackSettings
+    from standins.slack import SlackStandIn
     from tests.conftest import free_port, make_settings
-    from tests.standins.slack import SlackStandIn
 
     async with SlackStandIn(bot_token="xoxb-real") as slack:
         wrong = SlackSettings("xoxb-wrong", SECRET, api_url=slack.url + "/api/")

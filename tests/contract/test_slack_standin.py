@@ -20,8 +20,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.standins import slack_payloads as sp
-from tests.standins.slack import SlackStandIn
+from standins import slack_payloads as sp
+from standins.slack import SlackStandIn
 
 BOT = "xoxb-test"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

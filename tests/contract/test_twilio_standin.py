@@ -36,9 +36,9 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from tests.standins.twilio import (
+from standins.twilio import TwilioStandIn
+from standins.twilio_wire import (
     PNG,
-    TwilioStandIn,
     count_segments,
     inbound_sms_params,
     sign_twilio_request,

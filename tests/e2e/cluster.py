@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.core import Core
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 from storage.db import Database
 from storage.models import Delivery, ReceivedSms
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, free_port, queue_reply, wait_for
-from tests.standins.slack import SlackStandIn
-from tests.standins.twilio import TwilioStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-test"

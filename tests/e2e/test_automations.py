@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from bot.config import parse_directory
 from bot.services import blocklist
 from bot.services.sweeps import sweep
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Member, Message, ScreenedSms
 from tests.conftest import DIRECTORY, LEAD, wait_for
 from tests.slack_fixtures import SlackEnv
-from tests.standins.twilio import TwilioStandIn
 
 AWAY = "Thanks! We're closed now and will text you back at 8am."
 ACK = "Thanks for texting Acme Roofing, a person will answer shortly."

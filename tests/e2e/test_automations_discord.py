@@ -17,6 +17,8 @@ from bot.config import parse_directory
 from bot.services import blocklist
 from bot.services.digest import send_digests
 from bot.services.sweeps import sweep
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Member
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
@@ -30,8 +32,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     text_in,
     the_thread,
 )
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 AWAY = "We're closed now and will text you back at 8am."
 MONDAY_NIGHT = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)  # Mon 22:00 in Chicago

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from bot.app import Options, SmsBridge
 from bot.types import InboundSms
 from bridges.sms import TwilioSettings
+from standins.twilio import TwilioStandIn
 from storage.models import Lead, Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings
 from tests.pg import TEST_URL, throwaway_database
-from tests.standins.twilio import TwilioStandIn
 
 
 async def send(app: SmsBridge, twilio: TwilioStandIn, sender: str, body: str) -> tuple[int, str]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import SmsBridge
+from standins import slack_payloads as sp
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -20,9 +23,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     the_thread,
 )
 from tests.slack_fixtures import SALES, SlackEnv, sx_fixture  # noqa: F401  (fixtures)
-from tests.standins import slack_payloads as sp
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 SPAMMER = "+14155550123"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from standins import slack_payloads as sp
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import LEAD, LINE, wait_for
 from tests.e2e.cluster import SALES, SECRET, Cluster, slack_standin
-from tests.standins import slack_payloads as sp
-from tests.standins.slack import SlackStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from bridges.ai import AiSettings
 from bridges.discord import DiscordSettings
 from bridges.slack import SlackSettings
 from bridges.sms import TwilioSettings
+from standins.discord import DiscordStandIn
+from standins.openai import OpenAIStandIn
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 from storage.db import Database
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LINE, make_settings, with_settings
 from tests.discord_fixtures import TOKEN, discord_api_fixture  # noqa: F401
-from tests.standins.discord import DiscordStandIn
-from tests.standins.openai import OpenAIStandIn
-from tests.standins.slack import SlackStandIn
-from tests.standins.twilio import TwilioStandIn
 
 GLOBEX_LINE = "+15005550001"
 

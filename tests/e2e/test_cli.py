@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from standins.twilio import TwilioStandIn
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, free_port, wait_for
-from tests.standins.twilio import TwilioStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 TOML = f"""

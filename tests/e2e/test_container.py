@@ -69,7 +69,6 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         shutil.rmtree(clone, ignore_errors=True)
 
 
-@pytest.mark.xfail(reason="#11: bot/demo.py still imports tests/, which a plain install lacks")
 def test_the_image_runs_the_demo(image: str) -> None:
     demo = docker("run", "--rm", "--network", "host", image, "smsbridge", "demo", timeout=300,
                   check=False)  # fmt: skip

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.core import Core
+from standins.twilio import TwilioStandIn
 from storage.db import Database
 from storage.models import Conversation, Delivery, Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, free_port, queue_reply, wait_for
-from tests.standins.twilio import TwilioStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 TOML = f"""

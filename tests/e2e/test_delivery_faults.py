@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bot.config import Settings
+from standins.twilio import TwilioStandIn
 from storage.models import Delivery, DeliveryAttempt, Lead, Message
 from tests.conftest import LEAD, LINE, applied, wait_for
 from tests.e2e.test_sms_flow import reply
-from tests.standins.twilio import TwilioStandIn
 
 
 async def status_of(bridge: SmsBridge, message_id: int) -> str | None:
@@ -57,7 +57,7 @@ async def test_dropped_connection_is_unknown_and_not_repeated(
     assert len(twilio.calls("Messages.json", "POST")) == 1
     assert twilio.messages == []
     # Had Twilio taken it after all, its status callback resolves the unknown send.
-    from tests.standins.twilio import sign_twilio_request
+    from standins.twilio_wire import sign_twilio_request
 
     url = bridge.settings.public_url + "/twilio/status"
     form = {

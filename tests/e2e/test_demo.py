@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.demo import run_demo
+from standins.demo import run_demo
 
 
 async def test_demo_shows_sms_slack_discord_and_ai_draft(

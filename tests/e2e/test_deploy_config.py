@@ -12,10 +12,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from standins.slack import SlackStandIn
 from storage.db import Database
 from tests.conftest import free_port
 from tests.pg import TEST_URL, throwaway_database
-from tests.standins.slack import SlackStandIn
 
 postgres = pytest.mark.skipif(TEST_URL is None, reason="SMSBRIDGE_TEST_POSTGRES_URL is not set")
 BASE_ENV = {

@@ -10,6 +10,10 @@ from typing import Any
 
 from bot.app import SmsBridge
 from bridges.ai import AiSettings
+from standins.discord import DiscordStandIn
+from standins.discord_interactions import answered, custom_ids
+from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -19,8 +23,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     OTHER_CHANNEL,
     OUTSIDER,
     SAM,
-    answered,
-    custom_ids,
     dbridge_fixture,
     discord_api_fixture,
     discord_settings,
@@ -31,9 +33,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     text_in,
     the_thread,
 )
-from tests.standins.discord import DiscordStandIn
-from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
-from tests.standins.twilio import TwilioStandIn
 
 EPHEMERAL = 1 << 6
 MESSAGE_CONTENT = 1 << 15

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SmsBridge
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Delivery, Thread
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
@@ -23,8 +25,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
 )
 from tests.e2e.test_discord_flow import open_thread
 from tests.e2e.test_faults_standins import healthz_at_once
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 DISCORD_FAULTS = [
     pytest.param({"status": 500}, 1, id="500"),

@@ -9,6 +9,9 @@ from pathlib import Path
 import aiohttp
 
 from bot.app import SmsBridge
+from standins.discord import DiscordStandIn
+from standins.discord_interactions import custom_ids
+from standins.twilio import TwilioStandIn
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -16,7 +19,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     GUILD,
     SAM,
     TEXT_CHANNEL,
-    custom_ids,
     dbridge_fixture,
     discord_api_fixture,
     discord_settings,
@@ -27,8 +29,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     text_in,
     the_thread,
 )
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 OTHER_BOT = "1100000000000000077"
 

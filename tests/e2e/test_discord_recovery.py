@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from bot.app import SmsBridge
 from bot.services.views import conversation_view
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Message
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
@@ -23,8 +25,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     text_in,
     the_thread,
 )
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 async def notes(app: SmsBridge) -> list[str]:

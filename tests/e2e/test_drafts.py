@@ -21,10 +21,10 @@ from bot.results import Drafted, Queued, Result
 from bot.services.drafts import NOT_CONFIGURED
 from bot.types import Actor, ChatRef
 from bridges.ai import AiSettings
+from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Lead, Line, Member, Message, Thread
 from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for, with_settings
-from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
-from tests.standins.twilio import TwilioStandIn
 
 MODEL = "acme-drafts-1"
 GLOBEX_LINE = "+15005550001"

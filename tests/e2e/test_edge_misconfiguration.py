@@ -17,10 +17,10 @@ from sqlalchemy.exc import OperationalError
 
 from bot.app import Options, SmsBridge
 from bot.config import Settings, load_settings
+from standins import slack_payloads as sp
+from standins.twilio import TwilioStandIn
 from tests.conftest import AUTH_TOKEN, LEAD, LINE
 from tests.slack_fixtures import JSON, SECRET, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
-from tests.standins.twilio import TwilioStandIn
 
 
 def warnings_in(caplog: pytest.LogCaptureFixture) -> list[str]:

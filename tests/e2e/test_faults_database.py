@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from bot.app import Options, SmsBridge
 from bot.config import Settings
+from standins.twilio import TwilioStandIn
 from storage import sqlite as inline_sqlite
 from storage.models import Conversation, Delivery, Lead, Media, Message, ReceivedSms
 from tests.conftest import LINE, applied, wait_for
-from tests.standins.twilio import TwilioStandIn
 
 NEW_LEAD = "+14155550177"
 TABLES = (Lead, Conversation, Message, Media, Delivery)

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Delivery, Message
 from tests.conftest import wait_for
 from tests.e2e.cluster import LINES, Cluster, enqueue_replies, inbound_tokens, slack_standin
-from tests.standins.slack import SlackStandIn
-from tests.standins.twilio import TwilioStandIn
 
 KILLS = 20
 # Each lead texts its own line, routed to its own channel: Slack takes about one post a

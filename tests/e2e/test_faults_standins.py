@@ -22,11 +22,11 @@ from bot.app import SmsBridge
 from bot.facade import Facade
 from bot.types import Actor, ChatRef
 from bridges.ai import AiSettings
+from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Delivery, DeliveryAttempt, Message, Thread
 from tests.conftest import wait_for
 from tests.slack_fixtures import SALES, SlackEnv
-from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
-from tests.standins.twilio import TwilioStandIn
 
 DANA = Actor("slack", "U0DANA", "Dana")
 

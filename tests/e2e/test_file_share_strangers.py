@@ -5,6 +5,8 @@ the refusal says why."""
 from __future__ import annotations
 
 from bot.app import SmsBridge
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     OUTSIDER,
@@ -15,8 +17,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     the_thread,
 )
 from tests.slack_fixtures import SlackEnv, sx_fixture  # noqa: F401
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 async def test_a_strangers_slack_file_is_refused_before_it_is_fetched(sx: SlackEnv) -> None:

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from standins import slack_payloads as sp
+from standins.twilio import TwilioStandIn, sign_twilio_request
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE
 from tests.slack_fixtures import SECRET, SlackEnv
-from tests.standins import slack_payloads as sp
-from tests.standins.twilio import TwilioStandIn, sign_twilio_request
 
 T = TypeVar("T")
 

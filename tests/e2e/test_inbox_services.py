@@ -14,9 +14,9 @@ from bot.facade import Facade
 from bot.results import Listed, Queued, Result
 from bot.services.views import derived_state
 from bot.types import Actor, ChatRef
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Message
 from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
-from tests.standins.twilio import TwilioStandIn
 
 SALES = ChatRef("slack", "C0SALES")
 DANA, SAM, LEE = Actor("slack", "U0DANA"), Actor("slack", "U0SAM"), Actor("slack", "U0LEE")

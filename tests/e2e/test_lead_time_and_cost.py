@@ -14,6 +14,7 @@ from bot.facade import Facade
 from bot.results import Listed, Queued, Result
 from bot.types import Actor, ChatRef
 from bridges.sms import TwilioSettings
+from standins.twilio import TwilioStandIn
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -24,7 +25,6 @@ from tests.conftest import (
     make_settings,
     wait_for,
 )
-from tests.standins.twilio import TwilioStandIn
 
 SALES = ChatRef("slack", "C0SALES")
 DANA = Actor("slack", "U0DANA")

@@ -15,6 +15,9 @@ from bot.services.contacts import import_contacts
 from bot.services.leads import update_profile
 from bot.types import LeadChange
 from bridges.discord import DiscordSettings
+from standins import slack_payloads as sp
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Lead, Member
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import (
@@ -28,9 +31,6 @@ from tests.discord_fixtures import (
     posts,
 )
 from tests.slack_fixtures import SALES, SlackEnv
-from tests.standins import slack_payloads as sp
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 __all__ = ["discord_api_fixture"]
 

@@ -12,9 +12,9 @@ import pytest
 
 from bridges.sms import TwilioSettings
 from bridges.sms.media import MediaPolicy
+from standins.twilio import TwilioStandIn
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, wait_for
 from tests.slack_fixtures import SlackEnv
-from tests.standins.twilio import TwilioStandIn
 
 
 @pytest.fixture

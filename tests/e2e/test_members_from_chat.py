@@ -11,6 +11,8 @@ from typing import Any
 
 from bot.app import SmsBridge
 from bot.config import parse_directory
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import DIRECTORY, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -25,8 +27,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     the_thread,
 )
 from tests.slack_fixtures import SlackEnv
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 PAT = "1100000000000000077"
 

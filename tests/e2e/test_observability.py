@@ -17,10 +17,10 @@ from sqlalchemy import text
 
 from bot.app import Options, SmsBridge
 from bot.config import Settings
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import free_port, wait_for
 from tests.discord_fixtures import discord_api_fixture, discord_settings  # noqa: F401
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 async def get(url: str) -> tuple[int, str]:

@@ -10,6 +10,9 @@ import logging
 import pytest
 
 from bot.app import SmsBridge
+from standins import slack_payloads as sp
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
     FORUM,
@@ -19,9 +22,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     discord_api_fixture,
 )
 from tests.slack_fixtures import FORM, JSON, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 OTHER = "T0OTHER"
 STRANGE_GUILD = "1390000000000000001"

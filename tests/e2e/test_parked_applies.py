@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from bot.app import SmsBridge
 from bot.services import intake as intake_module
+from standins.twilio import TwilioStandIn
 from storage.models import Message, ReceivedSms
 from tests.conftest import LEAD, LINE, applied
-from tests.standins.twilio import TwilioStandIn
 
 
 async def test_an_apply_that_keeps_failing_is_parked_counted_and_logged(

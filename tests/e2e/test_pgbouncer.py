@@ -17,10 +17,10 @@ from sqlalchemy.engine import make_url
 
 from bot.app import Options, SmsBridge
 from bot.config import Settings
+from standins.twilio import TwilioStandIn
 from storage.db import Database
 from tests.conftest import LEAD, LINE, applied, free_port, queue_reply, wait_for
 from tests.pg import TEST_URL, throwaway_database
-from tests.standins.twilio import TwilioStandIn
 
 PGBOUNCER = shutil.which("pgbouncer") or (
     "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bridges.sms import TwilioSettings
+from standins.twilio import TwilioStandIn
 from storage.models import Message
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, LEAD, LINE, applied, make_settings, wait_for
 from tests.pg import TEST_URL, throwaway_database
-from tests.standins.twilio import TwilioStandIn
 
 pytestmark = [
     pytest.mark.postgres,

@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 
 from bot.config import parse_directory
 from bot.services.reminders import remind_waiting
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Member
 from tests.conftest import DIRECTORY, wait_for
 from tests.slack_fixtures import SlackEnv
-from tests.standins.twilio import TwilioStandIn
 
 
 @pytest.fixture

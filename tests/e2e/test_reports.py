@@ -24,11 +24,11 @@ from bot.cli import main
 from bot.config import parse_directory
 from bot.services.digest import send_digests
 from bot.services.reports import figures
+from standins.twilio import TwilioStandIn
 from storage.models import Organization
 from tests.conftest import DIRECTORY, LEAD, free_port, wait_for
 from tests.pg import TEST_URL, throwaway_database
 from tests.slack_fixtures import SlackEnv
-from tests.standins.twilio import TwilioStandIn
 
 PNG = b"\x89PNG\r\n\x1a\n"
 OTHER = "+14155550123"

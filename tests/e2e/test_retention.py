@@ -15,6 +15,7 @@ from bot.app import Options, SmsBridge
 from bot.config import Settings, parse_directory
 from bot.ops.retention import message_retention, prune
 from bridges.sms import TwilioSettings
+from standins.twilio import TwilioStandIn
 from storage.models import (
     Conversation,
     Delivery,
@@ -35,7 +36,6 @@ from tests.conftest import (
     queue_reply,
     wait_for,
 )
-from tests.standins.twilio import TwilioStandIn
 
 GLOBEX_LINE = "+15005550001"
 

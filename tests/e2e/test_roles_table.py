@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 from bot.facade import Facade
 from bot.results import Refused
 from bot.types import Actor, ChatRef
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Lead, Member, Message
 from tests.conftest import LEAD, queue_reply
 from tests.slack_fixtures import SALES, SlackEnv
-from tests.standins.twilio import TwilioStandIn
 
 USERS = {"admin": "U0DANA", "agent": "U0SAM", "limited": "U0LEE"}
 # command text -> (admin, agent, limited not assigned, limited assigned)

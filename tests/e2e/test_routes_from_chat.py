@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.config import parse_directory
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -21,8 +23,6 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     the_thread,
 )
 from tests.slack_fixtures import SlackEnv
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 NEW = "C0NEWLEADS"
 SERVICE = "+15005550002"  # an Acme line the file routes nowhere

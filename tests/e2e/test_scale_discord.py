@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Delivery
 from tests.conftest import free_port, wait_for, with_settings
 from tests.discord_fixtures import (  # noqa: F401
@@ -19,8 +21,6 @@ from tests.discord_fixtures import (  # noqa: F401
     text_in,
     the_thread,
 )
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 async def test_a_web_process_queues_discord_posts_the_gateway_process_sends_them(

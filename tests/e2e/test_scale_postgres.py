@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Delivery, Message
 from tests.conftest import wait_for
 from tests.e2e.cluster import (
@@ -28,8 +30,6 @@ from tests.e2e.cluster import (
     slack_standin,
 )
 from tests.pg import TEST_URL, throwaway_database
-from tests.standins.slack import SlackStandIn
-from tests.standins.twilio import TwilioStandIn
 
 pytestmark = [
     pytest.mark.postgres,

@@ -11,8 +11,8 @@ from bot.facade import Facade
 from bot.results import InboxItem, Listed
 from bot.services.contacts import import_contacts
 from bot.types import Actor, ChatRef
+from standins.twilio import TwilioStandIn
 from tests.conftest import LINE, applied
-from tests.standins.twilio import TwilioStandIn
 
 SALES = ChatRef("slack", "C0SALES")
 DANA, GINA = Actor("slack", "U0DANA"), Actor("slack", "U0GINA")

@@ -20,10 +20,10 @@ from bridges.discord import DiscordSettings
 from bridges.discord.setup import PERMISSIONS
 from bridges.discord.setup import run as setup_discord
 from bridges.sms.setup import run as setup_twilio
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import LINE, with_settings
 from tests.discord_fixtures import discord_api_fixture  # noqa: F401
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 REPO = Path(__file__).resolve().parents[2]
 GLOBEX_LINE = "+15005550001"

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from bot.app import Options, SmsBridge
 from bot.config import Settings
 from bot.outbound import send_from_line
+from standins.twilio import TwilioStandIn
 from storage.models import Message
 from tests.conftest import LINE, wait_for
-from tests.standins.twilio import TwilioStandIn
 
 LEADS = [f"+1415555{n:04d}" for n in range(200, 216)]
 

@@ -10,8 +10,8 @@ import time
 import aiohttp
 import pytest
 
+from standins import slack_payloads as sp
 from tests.slack_fixtures import FORM, JSON, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
 
 STALE = "out of date"
 

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bridges.ai import AiSettings
+from standins import slack_payloads as sp
+from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Message
 from tests.conftest import LEAD, wait_for
 from tests.slack_fixtures import SALES, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
-from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 async def _conversation(sx: SlackEnv, body: str = "Hello?") -> dict[str, Any]:

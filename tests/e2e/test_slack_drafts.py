@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bridges.ai import AiSettings
+from standins import slack_payloads as sp
+from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
+from standins.twilio import TwilioStandIn
 from storage.models import Member, Message
 from tests.conftest import LEAD, wait_for
 from tests.slack_fixtures import SALES, SlackEnv
-from tests.standins import slack_payloads as sp
-from tests.standins.openai import DEFAULT_API_KEY, OpenAIStandIn
-from tests.standins.twilio import TwilioStandIn
 
 DRAFT = "Sure, we can come Tuesday."
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import aiohttp
 
+from standins import slack_payloads as sp
+from standins.twilio import TwilioStandIn
 from tests.conftest import LEAD, wait_for
 from tests.slack_fixtures import SALES, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
-from tests.standins.twilio import TwilioStandIn
 
 OTHER = "+14155550177"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from standins import slack_payloads as sp
+from standins.twilio import TwilioStandIn
 from storage.models import Message, Thread
 from tests.conftest import LEAD, wait_for
 from tests.slack_fixtures import SALES, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
-from tests.standins.twilio import TwilioStandIn
 
 
 async def _messages(sx: SlackEnv) -> list[Message]:

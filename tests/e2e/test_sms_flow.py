@@ -10,9 +10,9 @@ from bot.results import Queued
 from bot.services.conversations import start_conversation
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms
+from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Delivery, Lead, Line, Message
 from tests.conftest import LEAD, LINE, applied, queue_reply, wait_for
-from tests.standins.twilio import TwilioStandIn
 
 
 async def messages(bridge: SmsBridge) -> list[Message]:
@@ -97,7 +97,7 @@ async def test_stop_opts_out_and_later_reply_is_refused(
 async def test_tampered_or_unsigned_webhooks_get_403_and_store_nothing(
     bridge: SmsBridge, twilio: TwilioStandIn
 ) -> None:
-    from tests.standins.twilio import inbound_sms_params, sign_twilio_request
+    from standins.twilio import inbound_sms_params, sign_twilio_request
 
     url = bridge.settings.public_url + "/twilio/sms"
     params = inbound_sms_params(from_=LEAD, to=LINE, body="hello", account_sid=twilio.account_sid)
@@ -147,7 +147,7 @@ async def test_signed_garbage_gets_4xx_never_500(bridge: SmsBridge, twilio: Twil
 
     import aiohttp
 
-    from tests.standins.twilio import sign_twilio_request
+    from standins.twilio import sign_twilio_request
 
     rng = random.Random(7)
     keys = ["MessageSid", "From", "To", "Body", "NumMedia", "MediaUrl0", "MessageStatus", "x"]

@@ -11,18 +11,31 @@ follows."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from bot.app import Options, SmsBridge
+from bot.config import Settings, parse_directory
+from bot.domain.contacts import read_contacts
 from bot.plugins import Command
+from bot.services.contacts import import_contacts
+from bridges.ai import AiSettings
+from bridges.discord import DiscordSettings
+from bridges.slack import SlackSettings
+from bridges.sms import TwilioSettings
+from standins import slack_payloads as sp
+from standins.base import free_port, wait_for
+from standins.demo_automations import show_automations
+from standins.discord import DiscordStandIn
+from standins.discord_interactions import answered, custom_ids
+from standins.openai import OpenAIStandIn
+from standins.slack import SlackStandIn
+from standins.twilio import TwilioStandIn
 
-REPO = Path(__file__).resolve().parents[1]
 LINE = "+15005550006"
 LEAD = "+14155550123"
 ACCOUNT_SID = "AC" + "d" * 32
@@ -71,38 +84,7 @@ class Transcript:
         print(f"[{time.monotonic() - self.started:6.2f}s] {who:<10} {text}", flush=True)
 
 
-async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the demo waited too long for a step")
-
-
 async def run_demo() -> int:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))  # the stand-ins live in tests/standins
-    from bot.app import Options, SmsBridge
-    from bot.config import Settings, parse_directory
-    from bot.demo_automations import show_automations
-    from bot.domain.contacts import read_contacts
-    from bot.services.contacts import import_contacts
-    from bridges.ai import AiSettings
-    from bridges.discord import DiscordSettings
-    from bridges.slack import SlackSettings
-    from bridges.sms import TwilioSettings
-    from tests.conftest import free_port
-    from tests.discord_fixtures import answered, custom_ids
-    from tests.standins import slack_payloads as sp
-    from tests.standins.discord import DiscordStandIn
-    from tests.standins.openai import OpenAIStandIn
-    from tests.standins.slack import SlackStandIn
-    from tests.standins.twilio import TwilioStandIn
-
     say = Transcript().say
     with tempfile.TemporaryDirectory(prefix="smsbridge-demo-") as tmp:
         twilio = TwilioStandIn(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
@@ -186,7 +168,7 @@ async def run_demo() -> int:
             click = await discord_api.component_interaction(
                 thread_id, DANA_DISCORD, edit, message=card
             )
-            modal = (await until(lambda: discord_api.interaction_responses(click["id"])))[0]
+            modal = (await wait_for(lambda: discord_api.interaction_responses(click["id"])))[0]
             field = modal["data"]["components"][0]["components"][0]
             edited = "Hi! Thanks for the photo. Tuesday at 9 works for a free estimate. - Dana"
             submit = await discord_api.modal_interaction(
@@ -194,7 +176,7 @@ async def run_demo() -> int:
             )
             say("dana", f"  clicks Edit, changes it and sends: “{edited}”")
             await answered(discord_api, submit)
-            sent = await until(lambda: twilio.messages[1:])
+            sent = await wait_for(lambda: twilio.messages[1:])
             say("twilio", f"received the AI-assisted reply: “{sent[0]['body']}”")
 
         async def type_in_thread(text: str, parent: str) -> dict[str, Any]:
@@ -214,14 +196,14 @@ async def run_demo() -> int:
                 webhook, from_=LEAD, to=LINE, body="Hi, can I get a quote for a roof repair?"
             )
             say("twilio", f"webhook answered {status} with empty TwiML")
-            first = await until(lambda: thread())
+            first = await wait_for(lambda: thread())
             header = slack.posts(CHANNEL)[0]
             say("slack", f"#sales: header card “{header['text']}” (thread {header['ts']})")
             who = header["blocks"][0]["text"]["text"].split("\n")[0].replace("*", "")
             say("slack", f"  the card: {who.replace('`', '')}")
             say("slack", f"  in the thread, as {first[0]['username']}: “{first[0]['text']}”")
-            dpost = await until(lambda: _first(discord_api.threads_of(FORUM)))
-            lead_post = await until(lambda: _first(discord_lead_posts(dpost["id"])))
+            dpost = await wait_for(lambda: _first(discord_api.threads_of(FORUM)))
+            lead_post = await wait_for(lambda: _first(discord_lead_posts(dpost["id"])))
             say("discord", f"#sms-leads: forum post “{dpost['name']}”, tagged {tags(dpost)}")
             say(
                 "discord",
@@ -229,39 +211,39 @@ async def run_demo() -> int:
             )
 
             reply = await type_in_thread("Sure! Can you send a photo of the damage?", header["ts"])
-            await until(lambda: marks(reply["ts"]) != "-")
+            await wait_for(lambda: marks(reply["ts"]) != "-")
             say(
                 "slack",
                 f"  the reply is marked {marks(reply['ts'])}: deleting or editing it now stops it",
             )
             note = await type_in_thread("note: wants the estimate by Friday", header["ts"])
-            await until(lambda: marks(note["ts"]) != "-")
+            await wait_for(lambda: marks(note["ts"]) != "-")
             say("slack", f"  the note is marked {marks(note['ts'])} and stays in the team")
             dnote = await discord_api.message_create(
                 dpost["id"], DANA_DISCORD, "// call after 5pm, they work days"
             )
             say("dana", f"types in the Discord post: “{dnote['content']}”")
-            await until(lambda: discord_marks(dpost["id"], dnote["id"]) != "-")
+            await wait_for(lambda: discord_marks(dpost["id"], dnote["id"]) != "-")
             say("discord", f"  the note is marked {discord_marks(dpost['id'], dnote['id'])}")
-            sent = await until(lambda: _first(twilio.messages))
+            sent = await wait_for(lambda: _first(twilio.messages))
             say("twilio", f"received {sent['sid'][:10]}… to {sent['to']}: “{sent['body']}”")
             await twilio.send_status_callbacks(sent["sid"], ("sent", "delivered"))
-            await until(lambda: marks(reply["ts"]) == ":white_check_mark:")
+            await wait_for(lambda: marks(reply["ts"]) == ":white_check_mark:")
             say("slack", f"  status callbacks: the reply is marked {marks(reply['ts'])}")
 
             await draft_edit_send(dpost["id"])
 
             say("lead", "texts: “STOP”")
             await twilio.send_inbound(webhook, from_=LEAD, to=LINE, body="STOP")
-            await until(lambda: "Opted out" in str(slack.posts(CHANNEL)[0].get("blocks")))
+            await wait_for(lambda: "Opted out" in str(slack.posts(CHANNEL)[0].get("blocks")))
             say("slack", "  the header card now says: 🚫 Opted out (STOP)")
-            await until(lambda: "Opted out" in tags(discord_api.channels[dpost["id"]]))
+            await wait_for(lambda: "Opted out" in tags(discord_api.channels[dpost["id"]]))
             say(
                 "discord",
                 f"  the forum post is now tagged {tags(discord_api.channels[dpost['id']])}",
             )
             await type_in_thread("Just checking in!", header["ts"])
-            refusal = await until(lambda: _first(slack.ephemerals))
+            refusal = await wait_for(lambda: _first(slack.ephemerals))
             say("slack", f"  only Dana sees: “{refusal['text']}”")
             say("slack", "the thread now reads:")
             for post in thread():
@@ -270,7 +252,7 @@ async def run_demo() -> int:
                 )
                 text = post.get("text", "").replace("\n", " ⏎ ")
                 say("slack", f"  {who:<14} {text}  {marks(post['ts'])}")
-            await until(
+            await wait_for(
                 lambda: any(
                     "Opted out" in m["content"] for m in discord_api.channel_messages(dpost["id"])
                 )
@@ -307,9 +289,13 @@ async def _first(items: list[Any]) -> Any:
     return items[0] if items else None
 
 
+def _run(args: argparse.Namespace) -> int:
+    return asyncio.run(run_demo())
+
+
 demo = Command(
     help="a scripted conversation end to end on loopback stand-ins",
     configure=lambda parser: None,
-    run=lambda args: asyncio.run(run_demo()),
+    run=_run,
     log_level="WARNING",
 )

@@ -11,17 +11,36 @@ import mimetypes
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from tests.standins.discord_gateway import DiscordGateway
-from tests.standins.discord_model import EPHEMERAL, LOADING, DiscordError, invalid
+from standins.base import wait_for
+from standins.discord_gateway import DiscordGateway
+from standins.discord_model import EPHEMERAL, LOADING
+from standins.discord_objects import DiscordError, invalid
+
+if TYPE_CHECKING:
+    from standins.discord import DiscordStandIn
 
 APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 2, 3, 5
 _OPTION_TYPES = {bool: 5, int: 4, float: 10, str: 3}
 _SELECT_OPTION = {5: 6, 6: 8, 7: 9, 8: 7}  # select menu type -> the option type it resolves as
 _CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 5: {4, 5, 6, 7}}  # interaction -> callbacks
+
+
+def custom_ids(message: dict[str, Any]) -> list[str]:
+    """The custom ids of a message's buttons and menus, row by row."""
+    return [c["custom_id"] for row in message["components"] for c in row["components"]]
+
+
+async def answered(api: DiscordStandIn, interaction: dict[str, Any]) -> list[dict[str, Any]]:
+    """Wait until the bot followed up (or updated) the interaction; its callbacks."""
+    record = api.interactions[interaction["id"]]
+    await wait_for(
+        lambda: record.followups or (record.original and not record.original["flags"] & LOADING)
+    )
+    return record.callbacks
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:

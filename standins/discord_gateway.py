@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.standins.discord_model import APP_FLAGS, THREAD_TYPES, DiscordModel, user_object
+from standins.discord_model import APP_FLAGS, THREAD_TYPES, DiscordModel, user_object
 
 # Gateway intents (https://discord.com/developers/docs/events/gateway#gateway-intents)
 GUILDS, GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1, 1 << 9, 1 << 12, 1 << 15

@@ -9,8 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.standins.discord_interactions import DiscordInteractions, json_response
-from tests.standins.discord_model import THREAD_TYPES, DiscordError, invalid
+from standins.discord_interactions import DiscordInteractions, json_response
+from standins.discord_model import THREAD_TYPES
+from standins.discord_objects import DiscordError, invalid
 
 
 class DiscordGuilds(DiscordInteractions):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests.standins import slack_payloads as sp
+from standins import slack_payloads as sp
 
 BOT_NAME = "smsbridge"
 

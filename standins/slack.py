@@ -16,9 +16,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.standins import slack_payloads as sp
-from tests.standins.base import StandIn
-from tests.standins.slack_web import (
+from standins import slack_payloads as sp
+from standins.base import StandIn
+from standins.slack_web import (
     BOT_NAME,
     RateLimited,
     SlackError,

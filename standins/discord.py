@@ -25,8 +25,8 @@ and read `requests`/`calls()`, `channel_messages()`, `threads_of()`, `channels`,
 `identifies`, `gateway_connects`, `resumes`. The bot's own REST actions come back to it
 as gateway events (MESSAGE_CREATE of its posts, THREAD_CREATE, ...) as on Discord.
 
-The pieces: discord_model.py (in-memory guild model, object shapes, error codes),
-discord_gateway.py (websocket, dispatch, message events, reconnect/resume),
+The pieces: discord_model.py (in-memory guild model), discord_objects.py (object shapes,
+error codes), discord_gateway.py (websocket, dispatch, message events, reconnect/resume),
 discord_interactions.py (interaction builders, callbacks, followups), discord_webhooks.py
 (channel webhooks), discord_guilds.py (guild and application-command routes); this module
 adds the user, channel, message and thread routes, auth, error and rate-limit shapes."""
@@ -44,20 +44,19 @@ from typing import Any
 import yarl
 from aiohttp import web
 
-from tests.standins.base import StandIn
-from tests.standins.discord_guilds import DiscordGuilds
-from tests.standins.discord_interactions import InteractionRecord
-from tests.standins.discord_model import (
+from standins.base import StandIn
+from standins.discord_guilds import DiscordGuilds
+from standins.discord_interactions import InteractionRecord
+from standins.discord_model import (
     APP_FLAGS,
     FORUM,
     HAS_THREAD,
     TEXT,
     THREAD_TYPES,
-    DiscordError,
-    invalid,
     iso,
 )
-from tests.standins.discord_webhooks import DiscordWebhooks, json_response
+from standins.discord_objects import DiscordError, invalid
+from standins.discord_webhooks import DiscordWebhooks, json_response
 
 with warnings.catch_warnings():  # discord.py imports audioop, deprecated since Python 3.11
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)

@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.standins.discord_interactions import DiscordInteractions, json_response
-from tests.standins.discord_model import FORUM, DiscordError, invalid
+from standins.discord_interactions import DiscordInteractions, json_response
+from standins.discord_model import FORUM
+from standins.discord_objects import DiscordError, invalid
 
 API = "/api/v10"
 

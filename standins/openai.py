@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.standins.base import StandIn
+from standins.base import StandIn
 
 DEFAULT_API_KEY = "sk-standin-0123456789"
 DEFAULT_MODEL = "gpt-4o-mini"
