@@ -41,7 +41,13 @@ from bot.services import (
     recovery,
     reports,
 )
-from bot.services.access import conversation_for_thread, first_time, routed_channels
+from bot.services.access import (
+    conversation_for_thread,
+    first_time,
+    mark_done,
+    routed_channels,
+    was_done,
+)
 from bot.services.intake import Accepted, Intake
 from bot.services.recovery import ThreadToRead
 from bot.types import (
@@ -59,6 +65,9 @@ T = TypeVar("T")
 
 DRAFTING = "✨ Drafting a reply… only you will see it."
 DRAFT_DISCARDED = "Draft discarded; nothing was sent."
+ALREADY_DONE = (
+    "This was done already (a second click, or the same request again); nothing more was sent."
+)
 
 # Told what is happening while a slow step (the AI) runs.
 Progress = Callable[[str], Awaitable[None]]
@@ -108,16 +117,21 @@ class Facade:
         command: str | Command,
         *,
         progress: Progress | None = None,
+        once: str | None = None,
     ) -> Result:
         """`/sms <text>` (or a button's Command). `draft` asks the AI and answers
-        `Drafted`; `progress` is told DRAFTING first, as the AI may take seconds."""
+        `Drafted`; `progress` is told DRAFTING first, as the AI may take seconds.
+        `once`: the platform's id of this request (a slash command's trigger): a replay
+        of it is refused and changes nothing."""
         if isinstance(command, str):
             try:
                 command = parse_command(command)
             except CommandError as exc:
                 return Refused(str(exc))
         parsed = command
-        result = await self._run(lambda s: commands.execute(self.core, s, actor, where, parsed))
+        result = await self._run(
+            self._once(actor, once, lambda s: commands.execute(self.core, s, actor, where, parsed))
+        )
         if isinstance(result, commands.ReportAsked):
             return await self.report(result.organization_id, result.period)
         if isinstance(result, commands.DraftAsked):
@@ -159,16 +173,48 @@ class Facade:
             raise Unavailable(f"the database could not take it: {exc}") from exc
 
     async def send_draft(
-        self, actor: Actor, where: ChatRef, conversation_id: int, text: str, *, ai: bool
+        self,
+        actor: Actor,
+        where: ChatRef,
+        conversation_id: int,
+        text: str,
+        *,
+        ai: bool,
+        once: str | None = None,
     ) -> Queued | Refused:
         """Send (from the draft, or its edit box after Edit): the text, as it stands now,
         goes out like any reply (undo window, opt-out, quiet hours, permissions), with
-        `actor` recorded as its author and approver."""
+        `actor` recorded as its author and approver. `once`: the draft's id, so a double
+        click, a retry or a replay (or Send, then the edit box's Send) sends once."""
         return await self._run(
-            lambda s: drafts.send_draft(
-                self.core, s, actor, where, conversation_id, text, ai_assisted=ai
+            self._once(
+                actor,
+                once,
+                lambda s: drafts.send_draft(
+                    self.core, s, actor, where, conversation_id, text, ai_assisted=ai
+                ),
             )
         )
+
+    @staticmethod
+    def _once(
+        actor: Actor, key: str | None, work: Callable[[AsyncSession], Awaitable[T]]
+    ) -> Callable[[AsyncSession], Awaitable[T | Refused]]:
+        """`work`, unless the request `key` names was done before. The key is recorded
+        with what the work changed (same transaction); a refusal records nothing, so the
+        member may fix the cause and try again."""
+
+        async def guarded(session: AsyncSession) -> T | Refused:
+            if key is None:
+                return await work(session)
+            if await was_done(session, actor.platform, key):
+                return Refused(ALREADY_DONE)
+            result = await work(session)
+            if not isinstance(result, Refused):
+                await mark_done(session, actor.platform, key)
+            return result
+
+        return guarded
 
     @staticmethod
     def discard_draft() -> Done:

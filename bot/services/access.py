@@ -161,6 +161,19 @@ async def conversation_for_thread(session: AsyncSession, where: ChatRef) -> Conv
     return await session.get(Conversation, thread.conversation_id)
 
 
+async def was_done(session: AsyncSession, source: str, key: str) -> bool:
+    """Whether a request (a click, a slash command) was recorded done by `mark_done`."""
+    return await session.get(ProcessedEvent, (source, f"done:{key}")) is not None
+
+
+async def mark_done(session: AsyncSession, source: str, key: str) -> None:
+    """Record a request done, in the transaction of what it changed. A concurrent twin
+    makes the commit fail on the key (IntegrityError): Core.run runs the work again, and
+    it then sees the twin's record."""
+    session.add(ProcessedEvent(source=source, key=f"done:{key}"))
+    await session.flush()
+
+
 async def first_time(session: AsyncSession, source: str, key: str) -> bool:
     """Record an outside event id; False when it was seen before (a retry)."""
     seen = await session.get(ProcessedEvent, (source, key))

@@ -224,6 +224,9 @@ class Actions:
         if not await self._defer(interaction, update=edit_card):
             return
         result: Result
+        # The draft card is the draft's id (a modal opened from it carries it too): a
+        # second click, or Send after the Edit box's Send, sends nothing more.
+        card = interaction.message
         try:
             result = await self.facade.send_draft(
                 actor_for(interaction.user),
@@ -231,6 +234,7 @@ class Actions:
                 conversation_id,
                 text,
                 ai=ai,
+                once=f"draft:{card.id}" if card is not None else None,
             )
         except Exception:
             log.exception("sending a draft failed")

@@ -137,7 +137,9 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             return
         text = _value(body, "draft", "text").get("value") or ""
         where = ChatRef("slack", meta.channel, meta.thread_ts)
-        result = await facade.send_draft(_actor(body), where, meta.conversation, text, ai=meta.ai)
+        result = await facade.send_draft(
+            _actor(body), where, meta.conversation, text, ai=meta.ai, once=meta.once
+        )
         if isinstance(result, Queued):
             await respond(text=f"✅ {result.text}", replace_original=True)
         else:
@@ -167,6 +169,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             "thread_ts": draft.thread_ts,
             "ai": draft.ai,
             "response_url": body.get("response_url"),
+            "draft": draft.draft,
         }
         await _open(client, body, views.draft_modal(text, meta))
 
@@ -229,7 +232,9 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         await ack()
         where = ChatRef("slack", meta.channel, meta.thread_ts)
         actor = _actor(body)
-        result = await facade.send_draft(actor, where, meta.conversation, text, ai=meta.ai)
+        result = await facade.send_draft(
+            actor, where, meta.conversation, text, ai=meta.ai, once=meta.once
+        )
         sent = isinstance(result, Queued)
         if sent and await _replace(meta.response_url, f"✅ {result.text}"):
             return

@@ -96,7 +96,9 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         # Slack runs slash commands only at channel level: no thread to act on.
         where = ChatRef("slack", channel, None, None, command.get("team_id"))
         actor = Actor("slack", user, command.get("user_name"))
-        await run_command(plugin, actor, where, command.get("text") or "", answer)
+        trigger = command.get("trigger_id")  # one per invocation: a replay repeats it
+        once = f"command:{trigger}" if trigger else None
+        await run_command(plugin, actor, where, command.get("text") or "", answer, once=once)
 
     @app.event("app_home_opened")
     @tracked
@@ -113,12 +115,19 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
 
 
 async def run_command(
-    plugin: SlackPlugin, actor: Actor, where: ChatRef, command: str | Command, answer: Answer
+    plugin: SlackPlugin,
+    actor: Actor,
+    where: ChatRef,
+    command: str | Command,
+    answer: Answer,
+    *,
+    once: str | None = None,
 ) -> None:
     """Run a command for a member and answer them with what it did: a draft to review
-    (told "drafting…" while the AI writes), a list with links to threads, or a sentence."""
+    (told "drafting…" while the AI writes), a list with links to threads, or a sentence.
+    `once`: the request's id (a slash command's trigger_id): a replay changes nothing."""
     result = await plugin.facade.command(
-        actor, where, command, progress=lambda text: answer(text, None)
+        actor, where, command, progress=lambda text: answer(text, None), once=once
     )
     if isinstance(result, Reported):
         await answer(await _post_report(plugin, where, result), None)

@@ -26,6 +26,11 @@ class DraftMeta:
     ai: bool
     text: str = ""
     response_url: str | None = None
+    draft: str | None = None  # the draft's id (older drafts have none)
+
+    @property
+    def once(self) -> str | None:
+        return f"draft:{self.draft}" if self.draft else None
 
 
 def _object(raw: str | None) -> dict[str, Any]:
@@ -50,7 +55,7 @@ def draft_meta(raw: str | None) -> DraftMeta:
     conversation = meta.get("conversation")
     if type(conversation) is not int or not isinstance(meta.get("ai", False), bool):
         raise Stale
-    text, response_url = meta.get("text", ""), meta.get("response_url")
+    text, response_url, draft = meta.get("text", ""), meta.get("response_url"), meta.get("draft")
     return DraftMeta(
         conversation,
         _text(meta, "channel"),
@@ -58,6 +63,7 @@ def draft_meta(raw: str | None) -> DraftMeta:
         bool(meta.get("ai")),
         text if isinstance(text, str) else "",
         response_url if isinstance(response_url, str) else None,
+        draft if isinstance(draft, str) and draft else None,
     )
 
 

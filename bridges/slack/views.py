@@ -4,6 +4,7 @@ conversation lists with links to their threads, and the App Home tab."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from bot.results import HOME_FILTERS, Drafted, Home, InboxItem, Listed
@@ -98,6 +99,8 @@ def draft_blocks(
         "channel": channel,
         "thread_ts": thread_ts,
         "ai": draft.ai,
+        # This draft's id: Send, a retry of it, or the Edit box's Send go out once.
+        "draft": uuid.uuid4().hex[:16],
     }
     value = json.dumps(meta)
     # The draft rides along for Edit in case Slack's state lacks the box; too long, it
