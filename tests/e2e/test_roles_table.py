@@ -43,7 +43,9 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "report week": ("ok", "ok", "no", "no"),
     "member list": ("ok", "no", "no", "no"),
     "route list": ("ok", "ok", "ok", "ok"),
-    "audit": ("ok", "no", "no", "no"),  # a member's own lines; changing them: admins
+    "audit": ("ok", "no", "no", "no"),
+    "name Maria Lopez": ("ok", "ok", "no", "ok"),
+    "contacts export": ("ok", "ok", "no", "no"),  # a member's own lines; changing them: admins
 }
 COLUMNS = (("admin", False), ("agent", False), ("limited", False), ("limited", True))
 PERMISSION_WORDS = ("Your role", "assigned to you", "Only its author or an admin", "admins")
