@@ -64,6 +64,9 @@ class OrganizationConfig:
     automations: dict[str, Any] = field(default_factory=dict)
     # Where admin changes are posted as they happen: channel by chat platform.
     admin_channel: dict[str, str] = field(default_factory=dict)
+    # The keys its TOML table gives: the settings admins may change from chat are the
+    # others (bot.domain.commands.SETTINGS), which a start then leaves as they are.
+    declared: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,7 @@ def parse_directory(data: dict[str, Any]) -> Directory:
                 gsm_smart_quotes=smart,
                 automations=automations,
                 admin_channel=admin_channel,
+                declared=frozenset(raw),
             )
         )
     org_keys = {o.key for o in organizations}

@@ -17,7 +17,7 @@ __all__ = ["COMMANDS", "HELP_TEXT", "INBOX_FILTERS", "Command", "CommandError", 
 COMMANDS = (
     "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft",
     "note", "new", "search", "inbox", "tag", "snippet", "block", "unblock", "blocked",
-    "report", "member", "route", "audit", "name", "contacts", "help",
+    "report", "member", "route", "audit", "settings", "name", "contacts", "help",
 )  # fmt: skip
 REPORT_PERIODS = ("today", "week", "month")
 INBOX_FILTERS = ("open", "unread", "mine", "unassigned", "closed", "needs-response", "all")
@@ -34,6 +34,8 @@ _NAME_RE = re.compile(r"[a-z0-9_-]{1,32}")
 _USER_MENTION = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>")
 ROLES = ("admin", "agent", "limited")
 MEMBER_ACTIONS = ("add", "role", "remove", "list", "link")
+# Organization settings admins may change from chat, unless the TOML declares them.
+SETTINGS = ("timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice")
 _PHONE_EXAMPLE = "+15551234567"
 _MAX_PHONE_WORDS = 16
 _PHONE_WORD = re.compile(r"(?:[Tt][Ee][Ll]:)?[0-9+().\-/]+")
@@ -66,6 +68,8 @@ line's conversations go (admins)
 • `/sms audit` — the last 20 admin changes: who, what, when (admins)
 • `/sms name <new name>` — rename the lead (outside a thread: `/sms name <phone> <name>`)
 • `/sms contacts export` — the organization's leads as a CSV file, sent to you
+• `/sms settings` / `/sms settings <timezone|quiet_hours|help_text|remind_after_minutes|voice> \
+<value>` — the team's settings (admins change them)
 • `/sms help` — this list
 Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin`, `cancel`, `block` and \
 `unblock` take a phone number: `/sms close +15551234567`.
@@ -372,6 +376,16 @@ def parse_command(text: str) -> Command:
         return Command(name, {})
     if name == "member":
         return Command(name, _members(rest))
+    if name == "settings":
+        key, value = _split(rest)
+        if key and key.lower() not in SETTINGS:
+            raise CommandError(
+                f"`{_shown(key)}` is not a setting: use one of {', '.join(SETTINGS)}, like "
+                "`/sms settings quiet_hours 21:00 08:00`."
+            )
+        if key and not value:
+            raise CommandError(f"`/sms settings {key.lower()}` needs the new value.")
+        return Command(name, {"key": key.lower(), "value": value})
     if name == "audit":
         if rest:
             raise CommandError("`/sms audit` takes nothing: it lists the last admin changes.")

@@ -39,6 +39,7 @@ PERMISSIONS = {
         "audit",
         "lead",
         "contacts",
+        "settings",
     },
     "agent": {
         "reply",
@@ -74,6 +75,7 @@ ACTION_WORDS = {
     "audit": "see the admin changes",
     "lead": "edit a lead's name and details",
     "contacts": "export the contacts",
+    "settings": "change the team's settings",
 }
 
 

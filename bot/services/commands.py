@@ -28,6 +28,7 @@ from bot.services.contacts import contacts_file
 from bot.services.drafts import snippet_draft
 from bot.services.leads import edit_lead
 from bot.services.members import member_command
+from bot.services.org_settings import settings_command
 from bot.services.portal import Portal
 from bot.services.replies import add_note, retry_unknown
 from bot.services.routing import route_command
@@ -96,6 +97,8 @@ async def _execute(
     name, args = command.name, command.args
     if name == "member":
         return await member_command(core, session, org_id, member, actor.platform, args)
+    if name == "settings":
+        return await settings_command(core, session, member, args["key"], args["value"])
     if name == "audit":
         check(member, "audit")
         return await audit.recent(session, org_id)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Directory, Settings
 from bot.core import Core
+from bot.domain.commands import SETTINGS as CHAT_SETTINGS
 from storage.db import Database
 from storage.models import Line, Member, MemberIdentity, Organization, Route
 
@@ -22,12 +23,15 @@ async def sync_directory(core: Core, directory: Directory) -> None:
         orgs: dict[str, Organization] = {}
         for cfg in directory.organizations:
             org = await session.scalar(select(Organization).where(Organization.key == cfg.key))
+            fresh = org is None
             if org is None:
                 org = Organization(key=cfg.key)
                 session.add(org)
-            org.name, org.timezone, org.help_text = cfg.name, cfg.timezone, cfg.help_text
-            org.quiet_hours, org.quiet_mode, org.voice = cfg.quiet_hours, cfg.quiet_mode, cfg.voice
-            org.remind_after_minutes = cfg.remind_after_minutes
+            org.name, org.quiet_mode = cfg.name, cfg.quiet_mode
+            # A setting the file does not give is left to chat (`/sms settings`).
+            for key in CHAT_SETTINGS:
+                if fresh or key in cfg.declared or not directory.declared:
+                    setattr(org, key, getattr(cfg, key))
             org.region, org.quiet_hours_zone = cfg.region, cfg.quiet_hours_zone
             org.gsm_smart_quotes = cfg.gsm_smart_quotes
             org.automations = cfg.automations

@@ -182,6 +182,17 @@ class SmsGroup(app_commands.Group):
     ) -> None:
         await self._run(interaction, "report", period)
 
+    @app_commands.command(description="The team's settings; admins change one with name and value")
+    @app_commands.describe(name="The setting to change", value="Its new value")
+    async def settings(
+        self,
+        interaction: Interaction,
+        name: Literal["timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice"]
+        | None = None,
+        value: str | None = None,
+    ) -> None:
+        await self._run(interaction, "settings", name, value)
+
     @app_commands.command(description="The last 20 admin changes: who, what, when (admins)")
     async def audit(self, interaction: Interaction) -> None:
         await self._run(interaction, "audit")

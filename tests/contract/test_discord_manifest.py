@@ -20,7 +20,7 @@ def test_manifest_has_every_subcommand_within_discord_limits() -> None:
     assert names == {
         "assign", "unassign", "close", "reopen", "optout", "optin", "cancel", "draft", "note",
         "tag", "snippet", "new", "search", "name", "contacts", "inbox", "member", "route",
-        "block", "unblock", "blocked", "report", "audit", "help",
+        "block", "unblock", "blocked", "report", "audit", "settings", "help",
     }  # fmt: skip
     assert len(sms["options"]) <= 25
     for option in sms["options"]:
