@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 
 from bot.app import SmsBridge
+from standins import slack_payloads as sp
+from standins.discord import DiscordStandIn
+from standins.twilio import TwilioStandIn
 from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
@@ -27,9 +30,6 @@ from tests.e2e.test_slack_drafts import (
     submission,
 )
 from tests.slack_fixtures import FORM, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
-from tests.standins import slack_payloads as sp
-from tests.standins.discord import DiscordStandIn
-from tests.standins.twilio import TwilioStandIn
 
 
 def send_click(sx: SlackEnv, draft: dict[str, object], url: str) -> bytes:
