@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.services.directory import sync_directory
+from standins.twilio import TwilioStandIn
 from storage.models import Organization
 from tests.slack_fixtures import SlackEnv
-from tests.standins.twilio import TwilioStandIn
 
 
 async def test_admins_change_unfiled_settings_from_chat_and_the_files_are_refused(
