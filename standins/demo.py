@@ -11,8 +11,6 @@ follows."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import io
 import tempfile
 import time
@@ -21,7 +19,6 @@ from typing import Any
 from bot.app import Options, SmsBridge
 from bot.config import Settings, parse_directory
 from bot.domain.contacts import read_contacts
-from bot.plugins import Command
 from bot.services.contacts import import_contacts
 from bridges.ai import AiSettings
 from bridges.discord import DiscordSettings
@@ -287,15 +284,3 @@ async def run_demo() -> int:
 
 async def _first(items: list[Any]) -> Any:
     return items[0] if items else None
-
-
-def _run(args: argparse.Namespace) -> int:
-    return asyncio.run(run_demo())
-
-
-demo = Command(
-    help="a scripted conversation end to end on loopback stand-ins",
-    configure=lambda parser: None,
-    run=_run,
-    log_level="WARNING",
-)
