@@ -18,6 +18,7 @@ BENCHMARKS = {
     "e2e": "bench.e2e",
     "burst": "bench.burst",
     "size": "bench.size",
+    "apply": "bench.apply",
 }
 
 

@@ -1,4 +1,5 @@
-"""Engine and sessions. SQLite (aiosqlite, WAL) by default; PostgreSQL through asyncpg."""
+"""Engine and sessions. SQLite (WAL) by default, run on the event loop for a file
+(storage/sqlite.py), through aiosqlite otherwise; PostgreSQL through asyncpg."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage import search
 from storage.models import Base
+from storage.sqlite import inline_url
 from storage.urls import normalize_url
 
 POOLERS = ("pgbouncer",)
@@ -39,17 +41,15 @@ class Database:
             and parsed.database not in (None, "", ":memory:")
             and set(query) <= {"timeout"}
         )
+        engine_url: Any = url
         if inline:
-            from storage.sqlite import inline_creator
-
-            busy = float(query.get("timeout", 30))  # type: ignore[arg-type]
-            kwargs["async_creator"] = inline_creator(str(parsed.database), busy_seconds=busy)
+            engine_url = inline_url(parsed)
         elif self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
             kwargs.update(postgres_options(pooler))
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite and not inline:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

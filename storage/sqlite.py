@@ -1,10 +1,12 @@
-"""SQLite connections for SQLAlchemy's aiosqlite dialect that run statements on the event
-loop's own thread instead of aiosqlite's worker thread.
+"""A SQLAlchemy async dialect for SQLite files that runs statements on the event loop's
+own thread, over the standard library's sqlite3 (no aiosqlite, no worker thread).
 
-Why: on SQLite a statement takes microseconds, while aiosqlite hands every call (execute,
-fetch, close cursor, commit) to a thread and back; SQLAlchemy makes several such calls per
-statement, so an inbound SMS (about ten statements) spent ~5 ms in thread hand-offs
-and ~0.2 ms in SQLite (bench/RESULTS.md, ingest). Running inline removes the hand-offs.
+Why: on SQLite a statement takes microseconds, while aiosqlite hands every call
+(execute, fetch, close cursor, commit) to a thread and back; SQLAlchemy makes several such
+calls per statement, so an inbound SMS (about ten statements) spent ~5 ms in thread
+hand-offs and ~0.2 ms in SQLite (bench/RESULTS.md). The dialect is SQLAlchemy's own
+pysqlite dialect marked async, so it rests on public interfaces only (the dialect
+registry, sqlite3, SQLAlchemy's `await_`): an aiosqlite upgrade cannot break it.
 
 What keeps it safe:
 - Write transactions start with BEGIN IMMEDIATE (the write lock is taken at the start,
@@ -14,6 +16,8 @@ What keeps it safe:
   transaction of ours suspended on something else) is retried after an asyncio sleep,
   which lets the lock holder finish, for up to `busy_seconds` in all; then the
   `database is locked` error surfaces as before (the webhook answers 503).
+- A statement and the fetch of its rows run as one step, with no await in between, so
+  no other task sees the connection half-way; results are buffered like aiosqlite's.
 - Long statements still run on the loop; the inbox queries are index-backed
   (tests/e2e/test_scale_indexes.py) and take milliseconds at 100,000 conversations."""
 
@@ -22,11 +26,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import pool
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL
 
+try:
+    from sqlalchemy.util import await_ as await_
+except ImportError:  # SQLAlchemy 2.0 names it await_only
+    from sqlalchemy.util import await_only as await_
+
+DRIVER = "smsbridge_inline"
 BUSY_DELAYS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 
 
@@ -38,38 +52,37 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
-class _RunAtOnce:
-    """Stands in for aiosqlite's queue to its thread: SQLAlchemy's adapter hands some
-    calls (setting isolation_level) straight to that queue."""
-
-    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as exc:  # handed to the awaiting side, as aiosqlite does
-            if future is not None:
-                future.set_exception(exc)
-            return
-        if future is not None:
-            future.set_result(result)
+def _run(sql: str, params: Any, cursor: sqlite3.Cursor) -> list[Any] | None:
+    """Execute and fetch in one go: a retry after SQLITE_BUSY starts both afresh."""
+    cursor.execute(sql, params)
+    return cursor.fetchall() if cursor.description is not None else None
 
 
-class InlineConnection(aiosqlite.Connection):
-    """An aiosqlite.Connection whose calls run at once on the calling thread."""
+def _run_many(sql: str, params: Sequence[Any], cursor: sqlite3.Cursor) -> None:
+    cursor.executemany(sql, params)
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection], busy_seconds: float) -> None:
-        super().__init__(connector, iter_chunk_size=64)
+
+class InlineConnection:
+    """The DBAPI connection SQLAlchemy's pool holds: sqlite3, called on the loop."""
+
+    def __init__(self, path: str, busy_seconds: float) -> None:
         self.busy_seconds = busy_seconds
-        self._tx = _RunAtOnce()  # type: ignore[assignment]
+        conn = sqlite3.connect(path, isolation_level="IMMEDIATE", check_same_thread=False)
+        # WAL lets readers run beside the one writer.
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=0"):
+            conn.execute(f"PRAGMA {pragma}").close()
+        conn.execute("PRAGMA foreign_keys=ON").close()
+        self._conn = conn
 
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
+    async def _execute(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn(*args)` at once; on a locked database, sleep (letting the holder go on)
+        and try again until `busy_seconds` have passed. The one await per statement is
+        also what SQLAlchemy's async layer expects of an async driver."""
         deadline = 0.0
         attempt = 0
         while True:
             try:
-                return fn(*args, **kwargs)
+                return fn(*args)
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
@@ -80,39 +93,112 @@ class InlineConnection(aiosqlite.Connection):
             await asyncio.sleep(BUSY_DELAYS[min(attempt, len(BUSY_DELAYS) - 1)])
             attempt += 1
 
-    async def _connect(self) -> InlineConnection:
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self)
 
-    def __await__(self) -> Any:
-        return self._connect().__await__()
+    def commit(self) -> None:
+        # BEGIN IMMEDIATE took the write lock already: COMMIT does not wait for one.
+        self._conn.commit()
 
-    def stop(self) -> None:  # type: ignore[override]
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    def rollback(self) -> None:
+        self._conn.rollback()
 
-    async def close(self) -> None:
-        self.stop()
+    def close(self) -> None:
+        self._conn.close()
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._conn.isolation_level = value
+
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
 
 
-def inline_creator(path: str, *, busy_seconds: float = 30.0) -> Callable[[], Any]:
-    """`async_creator` for create_async_engine("sqlite+aiosqlite://", ...)."""
+class InlineCursor:
+    """A DBAPI cursor whose rows are fetched with the statement."""
 
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level="IMMEDIATE", check_same_thread=False)
-        cur = conn.cursor()
-        # WAL lets readers run beside the one writer.
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=0")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-        return conn
+    arraysize = 1
 
-    async def create() -> InlineConnection:
-        return await InlineConnection(connect, busy_seconds)
+    def __init__(self, connection: InlineConnection) -> None:
+        self._connection = connection
+        self._rows: deque[Any] = deque()
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
 
-    return create
+    def execute(self, sql: str, params: Any = ()) -> None:
+        cursor = self._connection._conn.cursor()
+        rows = await_(self._connection._execute(_run, sql, params, cursor))
+        self._done(cursor, rows)
+
+    def executemany(self, sql: str, params: Sequence[Any]) -> None:
+        cursor = self._connection._conn.cursor()
+        await_(self._connection._execute(_run_many, sql, params, cursor))
+        self._done(cursor, None)
+
+    def _done(self, cursor: sqlite3.Cursor, rows: list[Any] | None) -> None:
+        self.description = cursor.description
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+        self._rows = deque(rows) if rows else deque()
+        cursor.close()
+
+    def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self.arraysize
+        rows = self._rows
+        return [rows.popleft() for _ in range(min(size, len(rows)))]
+
+    def fetchall(self) -> list[Any]:
+        rows, self._rows = list(self._rows), deque()
+        return rows
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _async_soft_close(self) -> None:
+        """SQLAlchemy's async results (2.1) ask an async driver's cursor to buffer its
+        rows before handing them out; these are buffered already."""
+
+
+class InlineDialect(SQLiteDialect_pysqlite):
+    """SQLAlchemy's pysqlite dialect over InlineConnection, usable by the async engine."""
+
+    driver = DRIVER
+    is_async = True
+    supports_statement_cache = True
+    supports_server_side_cursors = False
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        return pool.AsyncAdaptedQueuePool
+
+    def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
+        busy = float(url.query.get("timeout", 30))  # type: ignore[arg-type]
+        return [url.database], {"busy_seconds": busy}
+
+    def connect(self, *cargs: Any, **cparams: Any) -> InlineConnection:  # type: ignore[override]
+        return InlineConnection(*cargs, **cparams)
+
+    def set_isolation_level(self, dbapi_connection: Any, level: Any) -> None:
+        # Back from AUTOCOMMIT (VACUUM, ANALYZE): writes start with BEGIN IMMEDIATE again.
+        if level == "AUTOCOMMIT":
+            dbapi_connection.isolation_level = None
+        else:
+            dbapi_connection.isolation_level = "IMMEDIATE"
+            uncommitted = int(level == "READ UNCOMMITTED")
+            dbapi_connection._conn.execute(f"PRAGMA read_uncommitted = {uncommitted}").close()
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "InlineDialect")
+
+
+def inline_url(url: URL) -> URL:
+    """The same SQLite file URL, served by InlineDialect."""
+    return url.set(drivername=f"sqlite+{DRIVER}")

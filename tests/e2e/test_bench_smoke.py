@@ -1,11 +1,13 @@
-"""Benchmarks 2 and 3 (bench/e2e.py, bench/burst.py) at a tiny scale: they run against a
-real `smsbridge run` process, and what they check holds — every SMS reaches Slack once,
-in order, in one thread per conversation. No timing is asserted here; the figures are
-in bench/RESULTS.md."""
+"""Benchmarks 2, 3 and 5 (bench/e2e.py, bench/burst.py, bench/apply.py) at a tiny scale:
+they run against the real server and intake, and what they check holds — every SMS
+reaches Slack once, in order, in one thread per conversation; every received SMS is
+applied. No timing is asserted here; the figures are in bench/RESULTS.md."""
 
 from __future__ import annotations
 
-from bench import burst, e2e
+from pathlib import Path
+
+from bench import apply, burst, e2e
 
 
 async def test_end_to_end_benchmark_runs_and_loses_nothing() -> None:
@@ -23,3 +25,9 @@ async def test_burst_benchmark_runs_and_keeps_order_against_the_limit() -> None:
     assert got.posts < got.audit.sms  # coalesced
     assert [c.conversations for c in got.channels] == [2, 2]
     assert "lost 0" in "\n".join(burst.report(got))
+
+
+async def test_apply_benchmark_applies_every_received_sms(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'apply.db'}"
+    wall, cpu = await apply.apply_rate(url, 30)  # asserts that all 30 became messages
+    assert wall > 0 and cpu > 0

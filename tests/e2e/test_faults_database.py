@@ -224,8 +224,9 @@ async def test_disk_full_while_applying_rolls_back_and_applies_once_later(
 
 
 async def test_inline_sqlite_supports_autocommit_and_reports_errors(tmp_path: Path) -> None:
-    """The event-loop SQLite connection (storage/sqlite.py) also serves SQLAlchemy's
-    isolation-level switch (VACUUM/ANALYZE need autocommit) and surfaces SQL errors."""
+    """The event-loop SQLite dialect (storage/sqlite.py) also serves SQLAlchemy's
+    isolation-level switch (VACUUM/ANALYZE need autocommit, then writes take the lock at
+    BEGIN again) and surfaces SQL errors."""
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
@@ -238,6 +239,10 @@ async def test_inline_sqlite_supports_autocommit_and_reports_errors(tmp_path: Pa
             auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await auto.execute(text("VACUUM"))
             await auto.execute(text("ANALYZE"))
+        async with db.engine.connect() as conn:
+            # Back in the pool, the connection takes the write lock at BEGIN again.
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection.isolation_level == "IMMEDIATE"  # type: ignore[union-attr]
         async with db.engine.connect() as conn:
             with pytest.raises(OperationalError):
                 await conn.execute(text("SELECT * FROM no_such_table"))
