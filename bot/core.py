@@ -35,29 +35,15 @@ class Core:
         self.clock = clock
         # The AI model behind drafts; None when OPENAI_API_KEY is not set.
         self.drafter: Drafter | None = None
-        self._wake = asyncio.Event()
+        # Set after a commit that queued work; the delivery worker's loop waits on it.
+        self.work = asyncio.Event()
 
     def now(self) -> datetime:
         return self.clock()
 
     def wake(self) -> None:
         """Tell the workers there is new work. Call after the commit, never before."""
-        self._wake.set()
-
-    @property
-    def woken(self) -> bool:
-        """Work was signalled since the workers last looked."""
-        return self._wake.is_set()
-
-    def wait_done(self) -> None:
-        self._wake.clear()
-
-    async def wait_for_work(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
-        self._wake.clear()
+        self.work.set()
 
     @property
     def status_callback_url(self) -> str:

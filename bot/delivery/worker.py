@@ -5,14 +5,14 @@ order per conversation holds in each direction, across restarts and across proce
 Claiming is a conditional UPDATE (pending -> running with a lease) of heads selected
 FOR UPDATE SKIP LOCKED, so several processes on one PostgreSQL database share the work
 without taking the same row twice or waiting on each other. A process renews the lease
-of what it runs; the rows of one that died expire and are taken over by the others."""
+of what it runs; the rows of one that died expire and are taken over by the others.
+The loop, its wake-up and the retry backoff are bot/jobs.py's."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-import random
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot import metrics
 from bot.core import Core
 from bot.delivery import queue
+from bot.jobs import Backoff, JobLoop
 from bot.ports import Rejected, RetryLater
 from storage.models import Delivery, DeliveryAttempt
 
@@ -60,11 +61,7 @@ class Handler(Protocol):
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None: ...
 
 
-MAX_ATTEMPTS = 10
-
-
-def backoff(attempts: int) -> float:
-    return min(300.0, 2.0 ** min(attempts, 9)) * random.uniform(0.8, 1.2)
+RETRY = Backoff(cap=300.0, limit=10)
 
 
 class Worker:
@@ -86,8 +83,9 @@ class Worker:
         self.name = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.renew_every = lease / 3
         self._running: set[asyncio.Task[None]] = set()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        # Woken by Core.wake(), after any commit that queued a delivery.
+        self.loop = JobLoop(f"delivery-worker-{self.name}", self._step, poll=poll, signal=core.work)
+        self._last_renewal = self._last_recovery = core.now()
         self._heads = self._heads_query()
         self._saturated = False  # the last claim took as many heads as it could
         self._lane_pending = (
@@ -101,13 +99,10 @@ class Worker:
         )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"delivery-worker-{self.name}")
+        self.loop.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self.core.wake()
-        if self._task:
-            await self._task
+        await self.loop.stop()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
@@ -158,33 +153,26 @@ class Worker:
             )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def _loop(self) -> None:
-        last_recovery = last_renewal = self.core.now()
-        while not self._stopping:
-            try:
-                free = self.concurrency - len(self._running)
-                claimed = await self._claim(free) if free > 0 else []
-                for batch in claimed:
-                    task = asyncio.create_task(self._run(batch))
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
-                if (self.core.now() - last_renewal).total_seconds() > self.renew_every:
-                    last_renewal = self.core.now()
-                    await self.renew()
-                if self.core.now() - last_recovery > self.lease / 2:
-                    last_recovery = self.core.now()
-                    await self.recover(all_running=False)
-                # Fewer heads than asked for: nothing else is due. The next wake comes
-                # from a commit that queues work, or a closed run that unblocks some.
-                self._saturated = free > 0 and len(claimed) >= free
-                if not self.core.woken:
-                    wait = min(await self._next_wait(), self.renew_every)
-                    await self.core.wait_for_work(wait)
-                else:
-                    self.core.wait_done()
-            except Exception:
-                log.exception("delivery worker loop error; continuing")
-                await asyncio.sleep(self.poll)
+    async def _step(self) -> float:
+        free = self.concurrency - len(self._running)
+        claimed = await self._claim(free) if free > 0 else []
+        for batch in claimed:
+            task = asyncio.create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        now = self.core.now()
+        if (now - self._last_renewal).total_seconds() > self.renew_every:
+            self._last_renewal = now
+            await self.renew()
+        if now - self._last_recovery > self.lease / 2:
+            self._last_recovery = now
+            await self.recover(all_running=False)
+        # Fewer heads than asked for: nothing else is due. The next wake comes from a
+        # commit that queues work, or a closed run that unblocks some.
+        self._saturated = free > 0 and len(claimed) >= free
+        if self.loop.signal.is_set():
+            return 0.0
+        return min(await self._next_wait(), self.renew_every)
 
     async def _next_wait(self) -> float:
         async with self.core.db.session() as session:
@@ -366,7 +354,7 @@ class Worker:
                 session.add(
                     DeliveryAttempt(delivery_id=delivery.id, at=now, outcome="retry", detail=reason)
                 )
-                if delivery.attempts >= MAX_ATTEMPTS:
+                if RETRY.exhausted(delivery.attempts):
                     await session.execute(
                         update(Delivery)
                         .where(Delivery.id == delivery.id)
@@ -380,7 +368,7 @@ class Worker:
                     await handler.gave_up(session, delivery, reason)
                     metrics.DELIVERIES.labels(delivery.kind, "failed").inc()
                     continue
-                delay = max(after, 0.05) if after is not None else backoff(delivery.attempts)
+                delay = max(after, 0.05) if after is not None else RETRY.delay(delivery.attempts)
                 await session.execute(
                     update(Delivery)
                     .where(Delivery.id == delivery.id)

@@ -8,7 +8,7 @@ transaction (group commit), so a campaign's burst of replies is answered at the 
 rows can be written, and applied as fast as the server can. Nothing is lost in between:
 the row is committed before Twilio gets its 200, a crash leaves it to be applied after
 restart, and applying it deletes it in the transaction that writes the message, so it
-is applied once."""
+is applied once. The applying loop and its retry backoff are bot/jobs.py's."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from sqlalchemy.orm import aliased
 from bot import metrics
 from bot.core import Core
 from bot.domain.phones import mask_phone
+from bot.jobs import Backoff, JobLoop
 from bot.results import Done, Refused, Unavailable
 from bot.services.inbound import apply_inbound
 from bot.types import InboundSms, MediaRef
@@ -46,7 +47,6 @@ from storage.models import Line, Message, ReceivedSms, ScreenedSms
 log = logging.getLogger(__name__)
 
 Accepted = Literal["stored", "duplicate", "unknown_line"]
-MAX_BACKOFF = 300.0
 # A received SMS whose apply failed this many times is parked: kept (attempts stays at
 # the bound), counted in /metrics, logged, and no longer in the way of the lead's later
 # SMS. Ten tries back off for about eight minutes in all.
@@ -59,13 +59,11 @@ class Intake:
 
     def __init__(self, core: Core, *, poll: float = 1.0) -> None:
         self.core = core
-        self.poll = poll
-        self.backoff = 1.0  # seconds before the second try; doubled for each next one
+        self.retry = Backoff(cap=300.0)  # before the next try of a failed apply
         self._waiting: list[tuple[InboundSms, asyncio.Future[Accepted]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._arrived = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        # Woken when a batch of webhooks is stored.
+        self.loop = JobLoop("intake", self._step, poll=poll)
         self._storing = 0  # webhooks waiting for their row to commit
         self._stored = asyncio.Event()  # set when none is
         self._next = self._next_query()
@@ -116,11 +114,11 @@ class Intake:
                         _settle(future, one)
                     else:
                         _settle(future, result)
-                self._arrived.set()
+                self.loop.wake()
                 continue
             for (_, future), result in zip(batch, results, strict=True):
                 _settle(future, result)
-            self._arrived.set()
+            self.loop.wake()
 
     async def _store(self, batch: list[InboundSms]) -> list[Accepted]:
         await self._learn_lines({sms.to_phone for sms in batch} - self._lines)
@@ -163,42 +161,27 @@ class Intake:
         return results
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="intake")
+        self.loop.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self._arrived.set()
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()
 
-    async def _loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stopping:
-            started = loop.time()
-            try:
-                applied = await self.apply_next()
-            except Exception:
-                log.exception("intake: applying a received SMS failed")
-                applied = False
-            if applied and self._more:
-                # Applying runs on the event loop without a pause (SQLite is inline).
-                # Webhooks being stored go first, for up to three times the loop time
-                # an apply took: answering a burst fast keeps Twilio from timing out
-                # and retrying; the applying catches up when the burst ends.
-                took = loop.time() - started
-                await asyncio.sleep(0)
-                if self._storing:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stored.wait(), YIELD_SHARE * took)
-                continue
-            try:
-                await asyncio.wait_for(self._arrived.wait(), self.poll)
-            except TimeoutError:
-                pass
-            self._arrived.clear()
+    async def _step(self) -> float | None:
+        started = asyncio.get_running_loop().time()
+        if not await self.apply_next() or not self._more:
+            return None
+        # Applying runs on the event loop without a pause (SQLite is inline). Webhooks
+        # being stored go first, for up to three times the loop time an apply took:
+        # answering a burst fast keeps Twilio from timing out and retrying; the
+        # applying catches up when the burst ends.
+        took = asyncio.get_running_loop().time() - started
+        await asyncio.sleep(0)
+        if self._storing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stored.wait(), YIELD_SHARE * took)
+        return 0.0
 
     def _next_query(self) -> Select[tuple[ReceivedSms]]:
         """The oldest due row with no older row of the same lead and line (their order
@@ -266,8 +249,8 @@ class Intake:
             )
             if attempts is None:
                 return
+            delay = self.retry.delay(attempts)
             attempts += 1
-            delay = min(MAX_BACKOFF, self.backoff * 2.0 ** (attempts - 1))
             await session.execute(
                 update(ReceivedSms)
                 .where(ReceivedSms.id == row_id)

@@ -4,7 +4,6 @@ per wait. A reply clears the wait (needs_response); the lead's next SMS starts a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -12,6 +11,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
+from bot.jobs import JobLoop
 from bot.services.portal import Portal
 from storage.models import Conversation, Lead, Organization
 
@@ -91,28 +91,19 @@ def _duration(minutes: int) -> str:
 
 
 class Reminders:
-    """Looks for waits every `every` seconds while the process runs."""
+    """Looks for waits every `every` seconds while the process runs (bot/jobs.py)."""
 
     def __init__(self, core: Core, every: float = 60.0) -> None:
         self.core = core
-        self.every = every
-        self._task: asyncio.Task[None] | None = None
+        self.loop = JobLoop("reminders", self._step, poll=every)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="reminders")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.loop.stop()
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                queued = await remind_waiting(self.core)
-                if queued:
-                    log.info("reminded %d waiting conversation(s)", queued)
-            except Exception:
-                log.exception("reminders: looking for waiting conversations failed")
-            await asyncio.sleep(self.every)
+    async def _step(self) -> None:
+        queued = await remind_waiting(self.core)
+        if queued:
+            log.info("reminded %d waiting conversation(s)", queued)

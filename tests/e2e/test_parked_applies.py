@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import SmsBridge
+from bot.jobs import Backoff
 from bot.services import intake as intake_module
 from standins.twilio import TwilioStandIn
 from storage.models import Message, ReceivedSms
@@ -27,7 +28,7 @@ async def test_an_apply_that_keeps_failing_is_parked_counted_and_logged(
     intake = bridge.intake
     assert intake is not None
     monkeypatch.setattr(intake_module, "MAX_APPLY_ATTEMPTS", 3)
-    intake.backoff = 0.01
+    intake.retry = Backoff(first=0.01)
     real = intake_module.apply_inbound
 
     async def poisoned(core: Any, session: Any, sms: Any) -> Any:

@@ -95,9 +95,7 @@ async def test_a_worker_that_stops_renewing_loses_its_rows_after_the_lease(core:
     await asyncio.wait_for(slow.started.wait(), 5)
     # Its loop stops (no more renewals, as in a process that died or lost the database)
     # while the delivery is still "running" there.
-    dead._stopping = True
-    core.wake()
-    await asyncio.wait_for(dead._task, 5)  # type: ignore[arg-type]
+    await asyncio.wait_for(dead.loop.stop(), 5)
     heir_handler = Slow(0)
     heir = Worker(core, {"slow": heir_handler}, lease=1.0, poll=0.05)
     assert await heir.recover(all_running=False) == 0, "taken before the lease ran out"
