@@ -125,3 +125,13 @@ UNMAPPED_MESSAGES = Counter(
     ["platform"],
     registry=REGISTRY,
 )
+INBOUND_APPLIED = Counter(
+    "smsbridge_inbound_applied_total",
+    "Received SMS applied (conversation, message, chat posts queued)",
+    registry=REGISTRY,
+)
+INTAKE_BACKLOG = Gauge(
+    "smsbridge_intake_backlog",
+    "Received SMS stored and answered, not applied yet (parked ones aside)",
+    registry=REGISTRY,
+)

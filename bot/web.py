@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from bot import metrics
 from bot.connections import connection_states
 from bot.core import Core
-from bot.services.intake import parked_count
+from bot.services.intake import backlog_count, parked_count
 from storage.models import Delivery, Media
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def build_web_app(core: Core, routes: list[web.RouteDef]) -> web.Application:
             for lane in {*counts, "sms", *core.chat_platforms}:
                 metrics.PENDING.labels(lane).set(counts.get(lane, 0))
             metrics.PARKED.set(await parked_count(session))
+            metrics.INTAKE_BACKLOG.set(await backlog_count(session))
         await connection_states()
         return web.Response(
             body=generate_latest(metrics.REGISTRY),

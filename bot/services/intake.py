@@ -40,7 +40,7 @@ from bot.core import Core
 from bot.domain.phones import mask_phone
 from bot.jobs import Backoff, JobLoop
 from bot.results import Done, Refused, Unavailable
-from bot.services.inbound import apply_inbound
+from bot.services.inbound_batch import apply_batch
 from bot.types import InboundSms, MediaRef
 from storage.models import Line, Message, ReceivedSms, ScreenedSms
 
@@ -51,6 +51,7 @@ Accepted = Literal["stored", "duplicate", "unknown_line"]
 # the bound), counted in /metrics, logged, and no longer in the way of the lead's later
 # SMS. Ten tries back off for about eight minutes in all.
 MAX_APPLY_ATTEMPTS = 10
+BATCH = 100  # received SMS applied per transaction
 YIELD_SHARE = 3.0  # while webhooks are being stored, applying takes >= 1/4 of the loop
 
 
@@ -67,6 +68,11 @@ class Intake:
         self._storing = 0  # webhooks waiting for their row to commit
         self._stored = asyncio.Event()  # set when none is
         self._next = self._next_query()
+        self._one = (
+            select(ReceivedSms)
+            .where(ReceivedSms.id == bindparam("id"))
+            .with_for_update(skip_locked=True, of=ReceivedSms)
+        )
         self._lines: set[str] = set()
         self._more = True  # received SMS may be waiting (rows of an earlier run, too)
         sids = bindparam("sids", expanding=True)
@@ -184,8 +190,9 @@ class Intake:
         return 0.0
 
     def _next_query(self) -> Select[tuple[ReceivedSms]]:
-        """The oldest due row with no older row of the same lead and line (their order
-        is the conversation's order). Built once: building it costs more than running it."""
+        """The oldest due rows with no older row of the same lead and line (their order
+        is the conversation's order): at most one per lead and line. Built once:
+        building it costs more than running it."""
         earlier = aliased(ReceivedSms)
         blocked = exists().where(
             and_(
@@ -200,43 +207,79 @@ class Intake:
             select(ReceivedSms)
             .where(due, ReceivedSms.attempts < bindparam("bound"), ~blocked)
             .order_by(ReceivedSms.id)
-            .limit(1)
+            .limit(bindparam("limit"))
             # PostgreSQL: a row another process is applying is skipped; its later rows
             # stay blocked by it until that process commits.
             .with_for_update(skip_locked=True, of=ReceivedSms)
         )
 
     async def apply_next(self) -> bool:
-        """Apply the next received SMS; False when none is due."""
-        taken: tuple[int, InboundSms] | None = None
+        """Apply the next due received SMS, up to BATCH of them (one per lead and line) in
+        one transaction; False when none is due."""
+        taken: list[tuple[int, InboundSms]] = []
 
-        async def work(session: AsyncSession) -> Done | Refused | None:
-            nonlocal taken
-            row = await session.scalar(
-                self._next, {"now": self.core.now(), "bound": MAX_APPLY_ATTEMPTS}
+        async def work(session: AsyncSession) -> list[Done | Refused] | None:
+            taken.clear()  # a retried transaction takes its rows afresh
+            rows = await session.scalars(
+                self._next,
+                {"now": self.core.now(), "limit": BATCH, "bound": MAX_APPLY_ATTEMPTS},
             )
-            if row is None:
-                return None
-            taken = (row.id, _inbound(row))
-            outcome = await apply_inbound(self.core, session, taken[1])
-            await session.execute(delete(ReceivedSms).where(ReceivedSms.id == row.id))
-            # Whether to look again at once, or wait for the next webhook (or the poll).
-            self._more = await session.scalar(self._waiting_rows().limit(1)) is not None
-            return outcome
+            taken.extend((row.id, _inbound(row)) for row in rows)
+            return await self._apply(session, taken)
 
         try:
-            outcome = await self.core.run(work)
+            outcomes = await self.core.run(work)
         except Exception as exc:
-            if taken is None:
+            if not taken:
                 raise
-            await self._postpone(*taken, exc)
+            if len(taken) == 1:
+                await self._postpone(*taken[0], exc)
+                return True
+            # One SMS that cannot be applied must not hold back the rest of its batch:
+            # each is applied on its own, and only the failing one waits.
+            for row_id, sms in taken:
+                await self._apply_alone(row_id, sms)
             return True
-        if outcome is None:
+        if outcomes is None:
             return False
-        if not outcome.ok:
-            metrics.WEBHOOKS.labels("twilio_sms", "dropped").inc()
-            log.warning("intake: received SMS dropped: %s", outcome.text)
+        self._count(outcomes)
         return True
+
+    async def _apply(
+        self, session: AsyncSession, taken: list[tuple[int, InboundSms]]
+    ) -> list[Done | Refused] | None:
+        if not taken:
+            return None
+        outcomes = await apply_batch(self.core, session, [sms for _, sms in taken])
+        await session.execute(
+            delete(ReceivedSms).where(ReceivedSms.id.in_([row_id for row_id, _ in taken]))
+        )
+        # Whether to look again at once, or wait for the next webhook (or the poll).
+        self._more = await session.scalar(self._waiting_rows().limit(1)) is not None
+        return outcomes
+
+    async def _apply_alone(self, row_id: int, sms: InboundSms) -> None:
+        async def work(session: AsyncSession) -> list[Done | Refused] | None:
+            row = await session.scalar(self._one, {"id": row_id})
+            # None: another process applied it meanwhile.
+            return None if row is None else await self._apply(session, [(row_id, sms)])
+
+        try:
+            outcomes = await self.core.run(work)
+        except Exception as exc:
+            await self._postpone(row_id, sms, exc)
+            return
+        self._count(outcomes or [])
+
+    def _count(self, outcomes: list[Done | Refused]) -> None:
+        applied = 0
+        for outcome in outcomes:
+            if outcome.ok:
+                applied += 1
+            else:
+                metrics.WEBHOOKS.labels("twilio_sms", "dropped").inc()
+                log.warning("intake: received SMS dropped: %s", outcome.text)
+        metrics.INBOUND_APPLIED.inc(applied)
 
     async def _postpone(self, row_id: int, sms: InboundSms, exc: Exception) -> None:
         """A failed apply is tried again later, the lead's later SMS waiting behind it;
@@ -277,12 +320,17 @@ class Intake:
     async def backlog(self) -> int:
         """Received SMS not applied yet (parked ones aside)."""
         async with self.core.db.session() as session:
-            query = select(func.count()).select_from(self._waiting_rows().subquery())
-            return int(await session.scalar(query) or 0)
+            return await backlog_count(session)
 
     async def parked(self) -> int:
         async with self.core.db.session() as session:
             return await parked_count(session)
+
+
+async def backlog_count(session: AsyncSession) -> int:
+    """Received SMS not applied yet, parked ones aside."""
+    query = select(func.count()).where(ReceivedSms.attempts < MAX_APPLY_ATTEMPTS)
+    return int(await session.scalar(query) or 0)
 
 
 async def parked_count(session: AsyncSession) -> int:

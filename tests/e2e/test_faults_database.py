@@ -186,7 +186,7 @@ async def test_disk_full_while_storing_the_webhook_answers_503_and_keeps_nothing
     [
         ("INSERT INTO messages", "database or disk is full"),
         ("INSERT INTO media", "database or disk is full"),
-        ("UPDATE conversations", "disk I/O error"),
+        ("INSERT INTO conversations", "disk I/O error"),
     ],
 )
 async def test_disk_full_while_applying_rolls_back_and_applies_once_later(

@@ -5,6 +5,7 @@ in silence."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -29,14 +30,14 @@ async def test_an_apply_that_keeps_failing_is_parked_counted_and_logged(
     assert intake is not None
     monkeypatch.setattr(intake_module, "MAX_APPLY_ATTEMPTS", 3)
     intake.retry = Backoff(first=0.01)
-    real = intake_module.apply_inbound
+    real = intake_module.apply_batch
 
-    async def poisoned(core: Any, session: Any, sms: Any) -> Any:
-        if sms.body == "poison":
+    async def poisoned(core: Any, session: Any, batch: Any) -> Any:
+        if any(sms.body == "poison" for sms in batch):
             raise RuntimeError("cannot apply this one")
-        return await real(core, session, sms)
+        return await real(core, session, batch)
 
-    monkeypatch.setattr(intake_module, "apply_inbound", poisoned)
+    monkeypatch.setattr(intake_module, "apply_batch", poisoned)
     url = bridge.settings.public_url + "/twilio/sms"
     for body in ("poison", "after"):
         status, _ = await twilio.send_inbound(url, from_=LEAD, to=LINE, body=body)
@@ -55,5 +56,8 @@ async def test_an_apply_that_keeps_failing_is_parked_counted_and_logged(
         async with http.get(bridge.settings.public_url + "/metrics") as resp:
             text = await resp.text()
     assert "smsbridge_received_sms_parked 1.0" in text
+    # The parked one is not waiting to be applied; the other one was applied.
+    assert "smsbridge_intake_backlog 0.0" in text
+    assert re.search(r"^smsbridge_inbound_applied_total [1-9]", text, re.M)
     lines = [r for r in caplog.records if r.levelno >= logging.ERROR and "parked" in r.getMessage()]
     assert len(lines) == 1 and LEAD not in lines[0].getMessage()

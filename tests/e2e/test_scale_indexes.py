@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.dataset import BENCH_LINE, Loaded, lead_phone_of, load
@@ -27,7 +27,7 @@ from bot.services.intake import Intake
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from bot.types import InboundSms
 from storage.db import Database
-from storage.models import Base, Delivery, Member
+from storage.models import Base, Conversation, Delivery, Lead, Line, Member
 from storage.search import search_objects
 from tests.pg import TEST_URL, throwaway_database
 
@@ -162,16 +162,32 @@ async def test_search_reads_the_full_text_indexes(loaded: tuple[Database, Loaded
 
 
 async def test_inbound_sms_and_opt_out_use_indexes(loaded: tuple[Database, Loaded]) -> None:
-    """The ingest path (stored by the intake, then applied), and STOP (which reads every
+    """The ingest path (stored by the intake, then applied: together for SMS of open,
+    unassigned or new conversations, one by one otherwise), and STOP (which reads every
     conversation of the lead)."""
     db, _ = loaded
     core = Core(db, Settings(database_url=db.url), chat_platforms={"slack"})
     intake = Intake(core)
     phone = lead_phone_of(10)  # a lead of the bench organization, on its line
+    async with db.session() as s:
+        waiting = await s.scalar(
+            select(Lead.phone)
+            .join(Conversation, Conversation.lead_id == Lead.id)
+            .join(Line, Line.id == Conversation.line_id)
+            .where(
+                Line.phone == BENCH_LINE,
+                Conversation.status == "open",
+                Conversation.assignee_id.is_(None),
+            )
+            .limit(1)
+        )
+    assert waiting is not None
+    texts = [(waiting, "Still there?"), ("+14155559999", "Hi, new here")]
+    texts += [(phone, body) for body in ("Is Tuesday still OK?", "STOP", "START")]
 
     async def calls() -> None:
-        for i, body in enumerate(("Is Tuesday still OK?", "STOP", "START")):
-            sms = InboundSms(f"SMPLAN{i:026d}", phone, BENCH_LINE, body, ())
+        for i, (sender, body) in enumerate(texts):
+            sms = InboundSms(f"SMPLAN{i:026d}", sender, BENCH_LINE, body, ())
             assert await intake.accept(sms) == "stored"
             assert await intake.apply_next()
         assert not await intake.apply_next()

@@ -1,0 +1,334 @@
+"""Flow 1 for a batch of received SMS in one transaction, on SQLAlchemy Core.
+
+Why: through the ORM an inbound SMS costs a dozen statements and ~2 ms of CPU (lead,
+conversation, message, flushes, header check), so a stored burst was applied at a
+twentieth of the rate it was answered (bench/RESULTS.md, apply). Here the common case
+(no STOP/START/HELP keyword, no automation of the organization that answers or screens,
+an open or new conversation whose assignee is not to be mentioned) is a fixed handful
+of statements per batch: look up lines, leads and conversations, insert what is new,
+and insert messages, media and chat deliveries with executemany.
+
+Every other SMS goes through `apply_inbound` one at a time, in the same transaction and
+before the common ones, so what it changes (a lead opted out, a conversation reopened)
+is what the common path then reads. The intake hands over at most one SMS per lead and
+line per batch, so per-conversation order needs nothing more here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import Core
+from bot.delivery import queue
+from bot.domain.compliance import classify_keyword
+from bot.domain.phones import InvalidSender, normalize_sender
+from bot.results import Done, Refused
+from bot.services.inbound import apply_inbound
+from bot.types import InboundSms
+from storage.models import (
+    Conversation,
+    Delivery,
+    Lead,
+    Line,
+    Media,
+    Member,
+    Message,
+    Organization,
+    Route,
+)
+
+log = logging.getLogger(__name__)
+
+# Core statements on the tables: executemany without the ORM's unit of work.
+LEADS, CONVERSATIONS, MESSAGES = Lead.__table__, Conversation.__table__, Message.__table__
+MEDIA, DELIVERIES = Media.__table__, Delivery.__table__
+
+# Automation settings that act on an inbound SMS (answer it, or screen its sender).
+ACTING = ("away_message", "ack_message", "block_keywords")
+
+
+@dataclass
+class _Line:
+    id: int
+    organization_id: int
+    default_assignee_id: int | None
+    plain: bool  # no automation acts on its SMS
+    platforms: list[str] = field(default_factory=list)  # mirrored to, sorted
+
+
+@dataclass
+class _Sms:
+    index: int  # in the batch
+    sms: InboundSms
+    line: _Line
+    phone: str
+    lead_id: int | None = None
+    conversation_id: int | None = None
+    new_conversation: bool = False
+
+
+async def apply_batch(
+    core: Core, session: AsyncSession, batch: list[InboundSms]
+) -> list[Done | Refused]:
+    """Apply `batch` (at most one SMS per lead and line) in the caller's transaction;
+    one result per SMS, in order."""
+    outcomes: list[Done | Refused | None] = [None] * len(batch)
+    lines = await _lines(core, session, {sms.to_phone for sms in batch})
+    common: list[_Sms] = []
+    other: list[int] = []
+    for i, sms in enumerate(batch):
+        line = lines.get(sms.to_phone)
+        phone = _sender(sms.from_phone)
+        if (
+            line is None
+            or phone is None
+            or not line.plain
+            or classify_keyword(sms.body, sms.opt_out_type) is not None
+        ):
+            other.append(i)
+        else:
+            common.append(_Sms(i, sms, line, phone))
+    await _one_by_one(core, session, batch, other, outcomes)
+    if common:
+        later = await _find(session, common)
+        await _one_by_one(core, session, batch, [s.index for s in later], outcomes)
+        common = [s for s in common if s not in later]
+    if common:
+        await _write(core, session, common, outcomes)
+    return [o if o is not None else Refused("not applied") for o in outcomes]
+
+
+async def _one_by_one(
+    core: Core,
+    session: AsyncSession,
+    batch: list[InboundSms],
+    indexes: list[int],
+    outcomes: list[Done | Refused | None],
+) -> None:
+    for i in indexes:
+        outcomes[i] = await apply_inbound(core, session, batch[i])
+    if indexes:
+        await session.flush()
+
+
+def _sender(raw: str) -> str | None:
+    try:
+        return normalize_sender(raw)
+    except InvalidSender:
+        return None  # apply_inbound refuses it with the reason
+
+
+async def _lines(core: Core, session: AsyncSession, phones: set[str]) -> dict[str, _Line]:
+    rows = await session.execute(
+        select(
+            Line.phone,
+            Line.id,
+            Line.organization_id,
+            Line.default_assignee_id,
+            Organization.automations,
+        )
+        .join(Organization, Organization.id == Line.organization_id)
+        .where(Line.phone.in_(phones))
+    )
+    lines = {
+        phone: _Line(line_id, org_id, assignee, not any((auto or {}).get(k) for k in ACTING))
+        for phone, line_id, org_id, assignee, auto in rows
+    }
+    by_id = {line.id: line for line in lines.values()}
+    if by_id:
+        routes = await session.execute(
+            select(Route.line_id, Route.platform).where(Route.line_id.in_(list(by_id)))
+        )
+        for line_id, platform in routes:
+            if platform in core.chat_platforms:
+                by_id[line_id].platforms.append(platform)
+        for line in by_id.values():
+            line.platforms.sort()
+    return lines
+
+
+async def _find(session: AsyncSession, common: list[_Sms]) -> list[_Sms]:
+    """Fill in the leads and conversations that exist; returns the SMS that need the
+    one-by-one path after all (a blocked number, a closed conversation, an assignee to
+    mention, a new conversation that gets a default assignee)."""
+    # Both columns of the (organization, phone) key by IN: one index range per pair.
+    leads = await session.execute(
+        select(Lead.organization_id, Lead.phone, Lead.id, Lead.blocked).where(
+            Lead.organization_id.in_({s.line.organization_id for s in common}),
+            Lead.phone.in_({s.phone for s in common}),
+        )
+    )
+    found = {(org, phone): (lead_id, blocked) for org, phone, lead_id, blocked in leads}
+    later: list[_Sms] = []
+    for s in common:
+        lead_id, blocked = found.get((s.line.organization_id, s.phone), (None, None))
+        if blocked is not None:
+            later.append(s)
+        s.lead_id = lead_id
+    lead_ids = {s.lead_id for s in common if s.lead_id is not None and s not in later}
+    conversations = {}
+    if lead_ids:
+        rows = await session.execute(
+            select(
+                Conversation.line_id,
+                Conversation.lead_id,
+                Conversation.id,
+                Conversation.status,
+                Member.notify,
+            )
+            .outerjoin(Member, Member.id == Conversation.assignee_id)
+            .where(Conversation.lead_id.in_(lead_ids))
+        )
+        conversations = {(line, lead): (cid, st, notify) for line, lead, cid, st, notify in rows}
+    for s in common:
+        if s in later:
+            continue
+        found_conversation = conversations.get((s.line.id, s.lead_id))  # type: ignore[arg-type]
+        if found_conversation is None:
+            if s.line.default_assignee_id is not None:
+                later.append(s)  # its assignee may be mentioned: the full path decides
+            continue
+        cid, status, notify = found_conversation
+        if status != "open" or notify not in (None, "none"):
+            later.append(s)
+        else:
+            s.conversation_id = cid
+    return later
+
+
+async def _write(
+    core: Core, session: AsyncSession, common: list[_Sms], outcomes: list[Done | Refused | None]
+) -> None:
+    now = core.now()
+    new_leads = [s for s in common if s.lead_id is None]
+    if new_leads:
+        # Two SMS of one new lead (on two lines) make one lead.
+        keys = list(dict.fromkeys((s.line.organization_id, s.phone) for s in new_leads))
+        ids = await session.scalars(
+            insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True),
+            [
+                {"organization_id": org, "phone": phone, "fields": {}, "created_at": now}
+                for org, phone in keys
+            ],
+        )
+        made = dict(zip(keys, ids, strict=True))
+        for s in new_leads:
+            s.lead_id = made[(s.line.organization_id, s.phone)]
+    fresh = [s for s in common if s.conversation_id is None]
+    if fresh:
+        ids = await session.scalars(
+            insert(CONVERSATIONS).returning(CONVERSATIONS.c.id, sort_by_parameter_order=True),
+            [_conversation(s, now) for s in fresh],
+        )
+        for s, conversation_id in zip(fresh, ids, strict=True):
+            s.conversation_id, s.new_conversation = conversation_id, True
+    known = [s for s in common if not s.new_conversation]
+    if known:
+        await session.execute(_TOUCH, [{"cid": s.conversation_id, "now": now} for s in known])
+    message_ids = list(
+        await session.scalars(
+            insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True),
+            [_message(s, now) for s in common],
+        )
+    )
+    media = [
+        {"message_id": mid, "url": m.url, "content_type": m.content_type}
+        for s, mid in zip(common, message_ids, strict=True)
+        for m in s.sms.media
+    ]
+    if media:
+        await session.execute(insert(MEDIA), media)
+    deliveries = await _deliveries(session, common, message_ids, now)
+    if deliveries:
+        await session.execute(insert(DELIVERIES), deliveries)
+        session.info[queue.QUEUED] = True
+    for s, mid in zip(common, message_ids, strict=True):
+        outcomes[s.index] = Done("stored", conversation_id=s.conversation_id, message_id=mid)
+    log.info("inbound: %d SMS applied together", len(common))
+
+
+# An SMS in a known open conversation: unread, waiting for an answer, now the latest.
+_NOW = bindparam("now", type_=CONVERSATIONS.c.last_message_at.type)
+_TOUCH = (
+    update(CONVERSATIONS)
+    .where(CONVERSATIONS.c.id == bindparam("cid"))
+    .values(
+        unread_count=CONVERSATIONS.c.unread_count + 1,
+        needs_response=True,
+        has_inbound=True,
+        last_message_at=_NOW,
+        first_inbound_at=func.coalesce(CONVERSATIONS.c.first_inbound_at, _NOW),
+    )
+)
+
+
+def _conversation(s: _Sms, now: datetime) -> dict[str, object]:
+    return {
+        "organization_id": s.line.organization_id,
+        "line_id": s.line.id,
+        "lead_id": s.lead_id,
+        "status": "open",
+        "assignee_id": None,
+        "tags": [],
+        "unread_count": 1,
+        "needs_response": True,
+        "has_inbound": True,
+        "first_inbound_at": now,
+        "created_at": now,
+        "last_message_at": now,
+    }
+
+
+def _message(s: _Sms, now: datetime) -> dict[str, object]:
+    return {
+        "conversation_id": s.conversation_id,
+        "kind": "sms",
+        "direction": "in",
+        "body": s.sms.body,
+        "status": "received",
+        "provider_sid": s.sms.provider_sid,
+        "source": "sms",
+        "created_at": now,
+    }
+
+
+async def _deliveries(
+    session: AsyncSession, common: list[_Sms], message_ids: list[int], now: datetime
+) -> list[dict[str, object]]:
+    """Per SMS, in this order (as one at a time): its post on each chat platform of its
+    line, then a header refresh there unless one is waiting already."""
+    waiting: set[tuple[int, str]] = set()
+    known = [s.conversation_id for s in common if not s.new_conversation]
+    if known:
+        rows = await session.execute(
+            select(Delivery.conversation_id, Delivery.lane).where(
+                Delivery.conversation_id.in_(known),
+                Delivery.kind == queue.CHAT_HEADER,
+                Delivery.status == "pending",
+            )
+        )
+        waiting = {(cid, lane) for cid, lane in rows if cid is not None}
+    rows_out: list[dict[str, object]] = []
+    for s, mid in zip(common, message_ids, strict=True):
+        for kind in (queue.CHAT_MESSAGE, queue.CHAT_HEADER):
+            for platform in s.line.platforms:
+                if kind == queue.CHAT_HEADER and (s.conversation_id, platform) in waiting:
+                    continue
+                rows_out.append(
+                    {
+                        "kind": kind,
+                        "lane": platform,
+                        "conversation_id": s.conversation_id,
+                        "message_id": mid if kind == queue.CHAT_MESSAGE else None,
+                        "payload": {},
+                        "status": "pending",
+                        "attempts": 0,
+                        "run_at": now,
+                        "created_at": now,
+                    }
+                )
+    return rows_out
