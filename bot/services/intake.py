@@ -51,7 +51,10 @@ Accepted = Literal["stored", "duplicate", "unknown_line"]
 # the bound), counted in /metrics, logged, and no longer in the way of the lead's later
 # SMS. Ten tries back off for about eight minutes in all.
 MAX_APPLY_ATTEMPTS = 10
-BATCH = 100  # received SMS applied per transaction
+BATCH = 100  # received SMS applied per transaction, at most
+# Applying runs on the event loop without a pause (SQLite is inline), so a batch holds
+# webhooks up for as long as it takes: its size is kept to about this many seconds.
+BATCH_SECONDS = 0.015
 YIELD_SHARE = 3.0  # while webhooks are being stored, applying takes >= 1/4 of the loop
 
 
@@ -75,6 +78,7 @@ class Intake:
         )
         self._lines: set[str] = set()
         self._more = True  # received SMS may be waiting (rows of an earlier run, too)
+        self._per_sms = 0.001  # seconds an SMS took to apply, lately
         sids = bindparam("sids", expanding=True)
         # Stored and not applied yet, or applied already.
         self._known = union_all(
@@ -214,19 +218,21 @@ class Intake:
         )
 
     async def apply_next(self) -> bool:
-        """Apply the next due received SMS, up to BATCH of them (one per lead and line) in
-        one transaction; False when none is due."""
+        """Apply the next due received SMS, as many as fit in BATCH_SECONDS (one per lead
+        and line) in one transaction; False when none is due."""
         taken: list[tuple[int, InboundSms]] = []
 
         async def work(session: AsyncSession) -> list[Done | Refused] | None:
             taken.clear()  # a retried transaction takes its rows afresh
+            limit = max(1, min(BATCH, int(BATCH_SECONDS / self._per_sms)))
             rows = await session.scalars(
                 self._next,
-                {"now": self.core.now(), "limit": BATCH, "bound": MAX_APPLY_ATTEMPTS},
+                {"now": self.core.now(), "limit": limit, "bound": MAX_APPLY_ATTEMPTS},
             )
             taken.extend((row.id, _inbound(row)) for row in rows)
             return await self._apply(session, taken)
 
+        started = asyncio.get_running_loop().time()
         try:
             outcomes = await self.core.run(work)
         except Exception as exc:
@@ -242,6 +248,8 @@ class Intake:
             return True
         if outcomes is None:
             return False
+        took = (asyncio.get_running_loop().time() - started) / len(outcomes)
+        self._per_sms = 0.8 * self._per_sms + 0.2 * took
         self._count(outcomes)
         return True
 
