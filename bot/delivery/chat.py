@@ -10,7 +10,7 @@ import base64
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
@@ -147,17 +147,24 @@ class ChatMirror:
         return Result("failed", detail=f"unknown chat delivery kind {kind}")
 
     def _link(self, thread: ThreadRef, todo: list[MessageView], post_ids: list[str]) -> object:
+        # A coalesced post carries several messages; a post links to one message (the
+        # first), which is what edits, deletes and status marks look up.
+        first: dict[str, int] = {}
+        for message, post_id in zip(todo, post_ids, strict=True):
+            first.setdefault(post_id, message.id)
+        rows = [
+            {
+                "message_id": message_id,
+                "platform": self.platform,
+                "channel": thread.channel,
+                "post_id": post_id,
+                "authored": False,
+            }
+            for post_id, message_id in first.items()
+        ]
+
         async def finish(session: AsyncSession) -> None:
-            linked: set[str] = set()
-            for message, post_id in zip(todo, post_ids, strict=True):
-                # A coalesced post carries several messages; a post links to one message
-                # (the first), which is what edits, deletes and status marks look up.
-                if post_id in linked:
-                    continue
-                linked.add(post_id)
-                await queue.link_post(
-                    session, message.id, self.platform, thread.channel, post_id, authored=False
-                )
+            await session.execute(insert(ChatPost.__table__), rows)
 
         return finish
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, and_, bindparam, exists, select, update
+from sqlalchemy import Select, and_, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -62,6 +62,7 @@ class Handler(Protocol):
 
 
 RETRY = Backoff(cap=300.0, limit=10)
+ATTEMPTS = DeliveryAttempt.__table__
 
 
 class Worker:
@@ -311,7 +312,7 @@ class Worker:
         async with self.core.db.session() as session, session.begin():
             if result.finish is not None:
                 await result.finish(session)
-            # One UPDATE and one INSERT for the whole batch.
+            # One UPDATE and one INSERT (Core, executemany) for the whole batch.
             await session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_([delivery.id for delivery in batch]))
@@ -321,12 +322,10 @@ class Worker:
                     lease_until=None,
                     last_error=result.detail,
                 )
+                .execution_options(synchronize_session=False)
             )
-            session.add_all(
-                DeliveryAttempt(
-                    delivery_id=delivery.id, at=now, outcome=result.status, detail=result.detail
-                )
-                for delivery in batch
+            await session.execute(
+                insert(ATTEMPTS), _attempts(batch, now, result.status, result.detail)
             )
             if result.status == "failed":
                 for delivery in batch:
@@ -350,10 +349,8 @@ class Worker:
         now = self.core.now()
         handler = self.handlers[batch[0].lane]
         async with self.core.db.session() as session, session.begin():
+            await session.execute(insert(ATTEMPTS), _attempts(batch, now, "retry", reason))
             for delivery in batch:
-                session.add(
-                    DeliveryAttempt(delivery_id=delivery.id, at=now, outcome="retry", detail=reason)
-                )
                 if RETRY.exhausted(delivery.attempts):
                     await session.execute(
                         update(Delivery)
@@ -382,3 +379,9 @@ class Worker:
                 metrics.DELIVERIES.labels(delivery.kind, "retry").inc()
         log.info("delivery %s (%s) will retry: %s", batch[0].id, batch[0].kind, reason)
         self.core.wake()
+
+
+def _attempts(
+    batch: list[Delivery], at: datetime, outcome: str, detail: str | None
+) -> list[dict[str, object]]:
+    return [{"delivery_id": d.id, "at": at, "outcome": outcome, "detail": detail} for d in batch]

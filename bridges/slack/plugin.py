@@ -116,6 +116,11 @@ class SlackPlugin:
         return response
 
     async def start(self) -> None:
+        # One HTTP session for every Web API call: without it slack_sdk opens a session
+        # and a connection per call (a quarter of a mirrored SMS's CPU, bench/RESULTS.md).
+        self.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+        )
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
@@ -157,6 +162,8 @@ class SlackPlugin:
             if late:
                 await asyncio.wait(late, timeout=1)
         await self.files.close()
+        if self.client.session is not None:
+            await self.client.session.close()
 
     # ---- helpers for listeners -----------------------------------------------------
 
