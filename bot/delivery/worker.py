@@ -62,7 +62,7 @@ class Handler(Protocol):
 
 
 RETRY = Backoff(cap=300.0, limit=10)
-ATTEMPTS = DeliveryAttempt.__table__
+TABLE, ATTEMPTS = Delivery.__table__, DeliveryAttempt.__table__
 
 
 class Worker:
@@ -213,47 +213,60 @@ class Worker:
         return query.where(Delivery.lane.in_(list(self.handlers)))
 
     async def _claim(self, limit: int) -> list[list[Delivery]]:
+        """Heads and their follow-ups, taken with one UPDATE for the heads and one for
+        all the follow-ups."""
         now = self.core.now()
         lease_until = now + self.lease
-        batches: list[list[Delivery]] = []
         async with self.core.db.session() as session, session.begin():
             heads = list(await session.scalars(self._heads, {"now": now, "limit": limit}))
+            taken = await self._take(session, heads, lease_until)
+            batches: list[tuple[Delivery, list[Delivery]]] = []
             for head in heads:
-                if not await self._take(session, head, lease_until):
+                if head.id not in taken:
                     continue
-                batch = [head]
                 extra = self.handlers[head.lane].batch - 1
-                if extra > 0:
-                    batch += await self._follow_ups(session, head, now, extra, lease_until)
-                batches.append(batch)
-        return batches
+                batches.append(
+                    (head, await self._follow_ups(session, head, now, extra) if extra > 0 else [])
+                )
+            candidates = [d for _, following in batches for d in following]
+            taken = await self._take(session, candidates, lease_until)
+        claimed = []
+        for head, following in batches:
+            batch = [head]
+            for delivery in following:  # consecutive: a follow-up not taken ends the batch
+                if delivery.id not in taken:
+                    break
+                batch.append(delivery)
+            claimed.append(batch)
+        return claimed
 
-    async def _take(self, session: AsyncSession, delivery: Delivery, lease_until: datetime) -> bool:
+    async def _take(
+        self, session: AsyncSession, deliveries: list[Delivery], lease_until: datetime
+    ) -> set[int]:
+        """pending -> running with our lease, for those still pending; their ids."""
+        if not deliveries:
+            return set()
         result = await session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery.id, Delivery.status == "pending")
+            update(TABLE)
+            .where(TABLE.c.id.in_([d.id for d in deliveries]), TABLE.c.status == "pending")
             .values(
                 status="running",
                 lease_until=lease_until,
                 worker=self.name,
-                attempts=Delivery.attempts + 1,
+                attempts=TABLE.c.attempts + 1,
             )
-            .execution_options(synchronize_session=False)
+            .returning(TABLE.c.id)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        # What the UPDATE wrote, without marking the object dirty (a second UPDATE).
-        set_committed_value(delivery, "status", "running")
-        set_committed_value(delivery, "attempts", delivery.attempts + 1)
-        return True
+        taken = set(result.scalars())
+        for delivery in deliveries:
+            if delivery.id in taken:
+                # What the UPDATE wrote, without marking the object dirty (a second UPDATE).
+                set_committed_value(delivery, "status", "running")
+                set_committed_value(delivery, "attempts", delivery.attempts + 1)
+        return taken
 
     async def _follow_ups(
-        self,
-        session: AsyncSession,
-        head: Delivery,
-        now: datetime,
-        extra: int,
-        lease_until: datetime,
+        self, session: AsyncSession, head: Delivery, now: datetime, extra: int
     ) -> list[Delivery]:
         """Consecutive due deliveries of the same kind in the same lane: a backlog that
         the handler may coalesce (several SMS of one conversation in one chat post). Kinds
@@ -271,7 +284,7 @@ class Worker:
             .order_by(Delivery.id)
             .limit(extra + len(along))
         )
-        taken: list[Delivery] = []
+        chosen: list[Delivery] = []
         alike = 0
         for delivery in following:
             if delivery.kind == head.kind:
@@ -281,11 +294,9 @@ class Worker:
                 break
             if delivery.run_at > now or delivery.status != "pending":
                 break
-            if not await self._take(session, delivery, lease_until):
-                break
-            taken.append(delivery)
+            chosen.append(delivery)
             alike += delivery.kind == head.kind
-        return taken
+        return chosen
 
     async def _run(self, batch: list[Delivery]) -> None:
         handler = self.handlers[batch[0].lane]
