@@ -25,6 +25,7 @@ METHOD_SCOPES = {
     "reactions_remove": "reactions:write",
     "users_info": "users:read",
     "conversations_history": "channels:history",
+    "conversations_replies": "channels:history",
     "conversations_open": "im:write",
 }
 NO_SCOPE = {"auth_test", "views_open", "views_publish"}
