@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot.config import parse_directory
 from bot.services import blocklist
+from bot.services.automation_loop import AutomationLoop
 from bot.services.sweeps import sweep
 from standins.twilio import TwilioStandIn
 from storage.models import Conversation, Member, Message, ScreenedSms
@@ -232,3 +233,22 @@ async def test_a_member_with_notify_none_is_never_mentioned(
         await sx.sms_in("Anyone?")
         await wait_for(lambda: any("Anyone?" in t for t in sx.texts(header)))
         assert not [t for t in sx.texts(header) if "📨" in t]
+
+
+async def test_the_automation_loop_escalates_on_its_own(
+    tmp_path: Path, twilio: TwilioStandIn
+) -> None:
+    settings = directory(escalate_after_minutes=60, escalate_to=["dana"])
+    async with SlackEnv.start(tmp_path, twilio, directory=settings) as sx:
+        core = sx.app.core
+        assert core is not None
+        clock = Clock(sx, TUESDAY_MORNING)
+        await sx.sms_in("My roof leaks")
+        header = await sx.header()
+        clock.later(minutes=61)
+        loop = AutomationLoop(core, every=0.05)  # as bot/app.py runs it, but quicker
+        loop.start()
+        try:
+            await wait_for(lambda: [t for t in sx.texts(header) if "🚨" in t])
+        finally:
+            await loop.stop()
