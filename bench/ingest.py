@@ -91,7 +91,7 @@ def line(name: str, s: dict[str, float], base: dict[str, float] | None, open_: b
         ratio = f"  p50 {s['p50'] / base['p50']:.1f} x bare"
     elif base:
         ratio = f"  ratio {s['rps'] / base['rps']:.2f} of bare"
-    if "drain" in s and not open_:
+    if base and "drain" in s and not open_:
         ratio += (
             f"; all applied {s['drain']:.1f} s after the last answer: applied "
             f"{applied_rate(s):.0f} SMS/s = {applied_rate(s) / s['rps']:.2f} x the ingest rate"
