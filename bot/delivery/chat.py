@@ -264,8 +264,10 @@ class ChatMirror:
 
     async def lost(self, session: AsyncSession, delivery: Delivery) -> None:
         # Posting again may duplicate a chat message, never lose one (a header card is
-        # looked for first: see _create).
+        # looked for first: see _create). The mark says, for whoever reads the outbox,
+        # that a repeat of this delivery's posts came from a crash.
         delivery.status = "pending"
+        delivery.payload = {**delivery.payload, "recovered": True}
 
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None:
         log.error("chat delivery %s on %s given up: %s", delivery.id, self.platform, reason)
