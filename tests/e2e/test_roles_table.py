@@ -44,6 +44,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "member list": ("ok", "no", "no", "no"),
     "route list": ("ok", "ok", "ok", "ok"),
     "audit": ("ok", "no", "no", "no"),
+    "settings remind_after_minutes 30": ("ok", "no", "no", "no"),
     "name Maria Lopez": ("ok", "ok", "no", "ok"),
     "contacts export": ("ok", "ok", "no", "no"),  # a member's own lines; changing them: admins
 }
