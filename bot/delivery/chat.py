@@ -1,8 +1,9 @@
 """The chat worker: mirrors conversations into chat threads through a ChatBridge.
 
 It creates the thread on first need, posts messages in order (coalescing a backlog),
-keeps the header card current and marks outbound status. A thread deleted in chat, or a
-route moved to another channel, gets a fresh thread that links the old one."""
+keeps the header card current and marks outbound status. A thread deleted in chat gets a
+fresh one that links the old. When a line's route moves to another channel, conversations
+that have a thread keep it (the team is talking there); new ones open in the new channel."""
 
 from __future__ import annotations
 
@@ -57,8 +58,6 @@ class ChatMirror:
             messages = await self._message_views(session, deliveries, view)
             posted = await self._posted(session, [d.message_id for d in deliveries])
         fresh = False  # a header card made in this run shows `view` already
-        if thread is not None and thread.channel != route.channel:
-            thread, fresh = await self._replace(thread, route.channel, view), True
         if thread is None:
             thread, fresh = await self._create(route.channel, view, None), True
             if kind == queue.CHAT_HEADER:

@@ -88,3 +88,25 @@ async def test_a_route_added_from_discord_mirrors_and_takes_replies_in_its_threa
         await wait_for(lambda: [m["body"] for m in twilio.messages] == ["Sure, Monday?"])
     finally:
         await app.stop()
+
+
+async def test_when_a_route_moves_existing_threads_stay_and_new_conversations_go_to_the_new_channel(
+    tmp_path: Path, twilio: TwilioStandIn
+) -> None:
+    unrouted = copy.deepcopy(DIRECTORY)
+    del unrouted["lines"][LINE]["slack_channel"]
+    async with SlackEnv.start(tmp_path, twilio, directory=parse_directory(unrouted)) as sx:
+        sx.slack.add_channel(NEW, "new-leads")
+        sx.slack.add_channel("C0OTHER", "other-leads")
+        await sx.command(f"route {LINE} here", "U0DANA", channel=NEW)
+        await sx.sms_in("Hi, do you fix skylights?")
+        old = await sx.header(channel=NEW)
+        await wait_for(lambda: any("skylights" in t for t in sx.texts(old, channel=NEW)))
+
+        await sx.command(f"route {LINE} here", "U0DANA", channel="C0OTHER")
+        await sx.sms_in("Also the chimney, please")
+        await wait_for(lambda: any("chimney" in t for t in sx.texts(old, channel=NEW)))
+        await sx.sms_in("Hello, new here", from_="+14155550999")
+        fresh = await sx.header(channel="C0OTHER")
+        await wait_for(lambda: any("new here" in t for t in sx.texts(fresh, channel="C0OTHER")))
+        assert not any("chimney" in t for t in sx.texts(fresh, channel="C0OTHER"))
