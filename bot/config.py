@@ -5,6 +5,7 @@ Misconfiguration raises `ConfigError` naming the variable or TOML key."""
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -179,25 +180,9 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
         port = int(port_text)
     except ValueError:
         raise ConfigError(f"SMSBRIDGE_PORT must be a number, got {port_text!r}") from None
-    undo_text = get("SMSBRIDGE_UNDO_SECONDS") or "5"
-    try:
-        undo = float(undo_text)
-        if undo < 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"SMSBRIDGE_UNDO_SECONDS must be a number of seconds ≥ 0, got {undo_text!r}"
-        ) from None
+    undo = _number(get, "SMSBRIDGE_UNDO_SECONDS", "5", at_least=0, unit=" of seconds")
 
-    rate_text = get("SMSBRIDGE_SMS_PER_SECOND") or "1"
-    try:
-        sms_rate = float(rate_text)
-        if sms_rate <= 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"SMSBRIDGE_SMS_PER_SECOND must be a number > 0, got {rate_text!r}"
-        ) from None
+    sms_rate = _number(get, "SMSBRIDGE_SMS_PER_SECOND", "1", above=0)
 
     remote_chat = frozenset(
         p.strip().lower() for p in (get("SMSBRIDGE_CHAT_PLATFORMS") or "").split(",") if p.strip()
@@ -209,25 +194,9 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"{', '.join(sorted(remote_chat))}"
         )
 
-    lease_text = get("SMSBRIDGE_LEASE_SECONDS") or "120"
-    try:
-        lease = float(lease_text)
-        if lease < 1:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"SMSBRIDGE_LEASE_SECONDS must be a number of seconds ≥ 1, got {lease_text!r}"
-        ) from None
+    lease = _number(get, "SMSBRIDGE_LEASE_SECONDS", "120", at_least=1, unit=" of seconds")
 
-    shutdown_text = get("SMSBRIDGE_SHUTDOWN_SECONDS") or "8"
-    try:
-        shutdown = float(shutdown_text)
-        if shutdown <= 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"SMSBRIDGE_SHUTDOWN_SECONDS must be a number of seconds > 0, got {shutdown_text!r}"
-        ) from None
+    shutdown = _number(get, "SMSBRIDGE_SHUTDOWN_SECONDS", "8", above=0, unit=" of seconds")
 
     retention_text = get("SMSBRIDGE_RETENTION_DAYS") or "30"
     if not retention_text.isdigit() or int(retention_text) < 1:
@@ -235,15 +204,7 @@ def load_settings(env: dict[str, str] | None = None, *, read_dotenv: bool = True
             f"SMSBRIDGE_RETENTION_DAYS must be a whole number of days ≥ 1, got {retention_text!r}"
         )
 
-    catchup_text = get("SMSBRIDGE_CATCHUP_HOURS") or "24"
-    try:
-        catchup = float(catchup_text)
-        if catchup < 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(
-            f"SMSBRIDGE_CATCHUP_HOURS must be a number of hours ≥ 0, got {catchup_text!r}"
-        ) from None
+    catchup = _number(get, "SMSBRIDGE_CATCHUP_HOURS", "24", at_least=0, unit=" of hours")
 
     public_url = (get("SMSBRIDGE_PUBLIC_URL") or "http://localhost:8080").rstrip("/")
     if not public_url.startswith(("http://", "https://")):
@@ -489,3 +450,26 @@ def _org_ref(raw: dict[str, Any], where: str, org_keys: set[str]) -> str:
 def _opt_str(raw: dict[str, Any], key: str) -> str | None:
     value = raw.get(key)
     return str(value) if value not in (None, "") else None
+
+
+def _number(
+    get: Callable[[str], str | None],
+    name: str,
+    default: str,
+    *,
+    above: float | None = None,
+    at_least: float | None = None,
+    unit: str = "",
+) -> float:
+    """A number variable within its bound, or a ConfigError saying what it takes."""
+    text = get(name) or default
+    try:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError
+        if (above is not None and value <= above) or (at_least is not None and value < at_least):
+            raise ValueError
+    except ValueError:
+        bound = f"> {above:g}" if above is not None else f"≥ {at_least:g}"
+        raise ConfigError(f"{name} must be a number{unit} {bound}, got {text!r}") from None
+    return value

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.notes import classify_thread_text, split_note
-from bot.domain.segments import segment_info
 from bot.results import Done, Drafted, Noted, Refused, Result
 from bot.services.access import Denied, check, conversation_for_thread, first_time, member_for
+from bot.services.drafts import drafted
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, add_note, correct_send, message_for_post, send_reply
 from bot.types import Actor, ChatRef, ChatReply
@@ -69,16 +69,7 @@ def typed_long_ago(core: Core, reply: ChatReply) -> bool:
 
 def offered(conversation_id: int, text: str) -> Drafted:
     """A late reply offered to its author, shaped like a draft (Send now / Discard)."""
-    info = segment_info(text)
-    return Drafted(
-        text,
-        describe=info.describe(),
-        ai=False,
-        conversation_id=conversation_id,
-        segments=info.segments,
-        encoding=info.encoding,
-        typed_while_down=True,
-    )
+    return drafted(text, conversation_id, typed_while_down=True)
 
 
 async def may_share_files(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,16 +100,7 @@ async def request_draft(
     text = tidy_draft(completion.text)
     if not text:
         return _no_draft("the AI returned an empty draft", conv_id)
-    info = segment_info(text)
-    return Drafted(
-        text,
-        describe=info.describe(),
-        ai=True,
-        conversation_id=conv_id,
-        segments=info.segments,
-        encoding=info.encoding,
-        model=completion.model,
-    )
+    return drafted(text, conv_id, ai=True, model=completion.model)
 
 
 async def send_draft(
@@ -162,14 +154,9 @@ async def snippet_draft(
     org = await session.get(Organization, organization_id)
     values = MergeValues(lead_name, line_label, member.name, org.name if org else None)
     text = merge_fields(template, values)
-    info = segment_info(text)
-    return Drafted(
+    return drafted(
         text,
-        describe=info.describe(),
-        ai=False,
-        conversation_id=conversation.id if conversation is not None else None,
-        segments=info.segments,
-        encoding=info.encoding,
+        conversation.id if conversation is not None else None,
         snippet=name,
         unknown_fields=tuple(unknown_fields(template)),
     )
@@ -271,3 +258,17 @@ def _no_draft(reason: str, conversation_id: int) -> Refused:
     reason = reason.rstrip(".")
     text = f"No draft: {reason}. Nothing was sent."
     return Refused(text, conversation_id=conversation_id)
+
+
+def drafted(text: str, conversation_id: int | None, *, ai: bool = False, **kw: Any) -> Drafted:
+    """A draft of `text` with its cost (segments, encoding) described."""
+    info = segment_info(text)
+    return Drafted(
+        text,
+        describe=info.describe(),
+        ai=ai,
+        conversation_id=conversation_id,
+        segments=info.segments,
+        encoding=info.encoding,
+        **kw,
+    )
