@@ -19,8 +19,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo())
 
 
-# The `demo` subcommand (entry point `standins:demo`).
-demo = Command(
+# The `demo` subcommand (entry point `standins:demo_command`; not `demo`, which the
+# submodule standins.demo would shadow once imported).
+demo_command = Command(
     help="a scripted conversation end to end on loopback stand-ins",
     configure=lambda parser: None,
     run=_run_demo,
