@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 import aiohttp
@@ -139,6 +139,7 @@ class SlackPlugin:
                 self.app, self.slack.app_token, web_client=self.client
             )
             await self._socket.connect_async()
+            recovery.catch_up_after_gaps(self, self._socket.client)
             watch_connection("slack", self._socket.client.is_connected)
             log.info("slack: connected in Socket Mode as %s", self.bot_user_id)
         # What was typed while we were down, or kept by a process that died, in the
@@ -166,6 +167,12 @@ class SlackPlugin:
             await self.client.session.close()
 
     # ---- helpers for listeners -----------------------------------------------------
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in a task that stop() waits for (then cancels)."""
+        task = asyncio.create_task(work)
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
 
     def tracked(self, func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         """Wrap a Bolt listener so stop() can wait for it (Bolt runs it in a task of its

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.response import BoltResponse
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
 
 from bot.ports import Rejected, RetryLater, ThreadGone
 from bot.results import Unavailable
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # conversations.replies is throttled hard for apps outside Slack's directory.
 READS_PER_SECOND = 0.8
+# Slack retries an undelivered event for a few minutes; a socket down longer loses them.
+SOCKET_GAP = 60.0
 PAGES = 5
 
 
@@ -55,6 +59,29 @@ def keep_thread_messages(plugin: SlackPlugin) -> Callable[..., Awaitable[BoltRes
     return middleware
 
 
+def catch_up_after_gaps(plugin: SlackPlugin, client: SocketModeClient) -> None:
+    """Socket Mode: Slack gives up on events it could not deliver while the socket was
+    down for long, so a reconnect that came over SOCKET_GAP seconds after the first try
+    (slack_sdk keeps trying until Slack answers) reads the threads back. The client's
+    reconnect and connect are wrapped to know when the gap began and ended."""
+    reconnect, connect = client.connect_to_new_endpoint, client.connect
+    down_since: list[float] = []
+
+    async def reconnecting(force: bool = False) -> None:
+        down_since[:] = down_since or [time.monotonic()]
+        await reconnect(force)
+
+    async def connected() -> None:
+        await connect()
+        if down_since and time.monotonic() - down_since[0] >= SOCKET_GAP:
+            log.info("slack: Socket Mode back after a gap; reading recent threads back")
+            plugin.background(_quietly(catch_up(plugin)))
+        down_since.clear()
+
+    client.connect_to_new_endpoint = reconnecting  # type: ignore[method-assign]
+    client.connect = connected  # type: ignore[method-assign]
+
+
 async def recover(plugin: SlackPlugin) -> None:
     """At start: messages a dead process kept but did not handle, then the catch-up."""
     try:
@@ -63,6 +90,13 @@ async def recover(plugin: SlackPlugin) -> None:
         await catch_up(plugin)
     except Unavailable as exc:
         log.warning("slack: recovery stopped, the database is unavailable: %s", exc)
+
+
+async def _quietly(work: Awaitable[None]) -> None:
+    try:
+        await work
+    except (Unavailable, Rejected, ThreadGone, RetryLater) as exc:
+        log.warning("slack: reading threads back stopped: %s", exc)
 
 
 async def catch_up(plugin: SlackPlugin) -> None:

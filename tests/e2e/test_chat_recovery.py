@@ -134,3 +134,34 @@ async def test_what_was_typed_while_the_server_was_down_is_read_back_notes_kept_
         assert not any("Tomorrow at 9" in m["body"] for m in twilio.messages), "never by itself"
     finally:
         await cluster.close()
+
+
+async def test_a_socket_mode_reconnect_after_a_gap_reads_back_what_was_typed_meanwhile(
+    tmp_path: Path, twilio: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridges.slack import recovery
+    from tests.slack_fixtures import SlackEnv
+
+    monkeypatch.setattr(recovery, "SOCKET_GAP", 0.5)
+    async with SlackEnv.start(tmp_path, twilio, socket_mode=True) as sx:
+        await sx.slack.wait_socket(1)
+        await sx.sms_in("Are you open on Sunday?")
+        header = await sx.header()
+        await wait_for(lambda: any("Sunday" in t for t in sx.texts(header)))
+        # Slack could not deliver this: the socket is down (and Slack gives up).
+        sx.slack.fail_next(200, delay=1.0, path_contains="apps.connections.open")
+        await sx.slack.socket_disconnect(close=True)
+        sx.slack.user_message(SALES, "U0DANA", "note: he asked twice", thread_ts=header["ts"])
+        await sx.slack.wait_socket(2, timeout=30)
+
+        async def noted() -> bool:
+            from sqlalchemy import select
+
+            from storage.models import Message
+
+            assert sx.app.core is not None
+            async with sx.app.core.db.session() as s:
+                notes = list(await s.scalars(select(Message.body).where(Message.kind == "note")))
+            return "he asked twice" in notes
+
+        await wait_for(noted, timeout=30)
