@@ -50,6 +50,7 @@ from bot.services.access import (
 )
 from bot.services.intake import Accepted, Intake
 from bot.services.recovery import ThreadToRead
+from bot.services.views import active_thread
 from bot.types import (
     Actor,
     ChatRef,
@@ -295,7 +296,7 @@ class Facade:
 
     async def live_thread(self, platform: str, conversation_id: int) -> ThreadRef | None:
         """The thread a conversation is mirrored to now on a platform, if any."""
-        return await self._run(lambda s: recovery.live_thread(s, platform, conversation_id))
+        return await self._run(lambda s: active_thread(s, platform, conversation_id))
 
     async def first_time(self, platform: str, key: str) -> bool:
         """Record an outside event id; False when it was seen before (a platform retry)."""

@@ -19,7 +19,7 @@ from bot.delivery import queue
 from bot.delivery.worker import Result
 from bot.metrics import THREADS_ADOPTED
 from bot.ports import ChatBridge, ThreadGone
-from bot.services.views import conversation_view, message_view
+from bot.services.views import active_thread, conversation_view, message_view
 from bot.types import ConversationView, MessageView, ThreadRef
 from storage.models import ChatPost, Conversation, Delivery, Message, Thread, ThreadOpening
 
@@ -54,7 +54,7 @@ class ChatMirror:
             if route is None:
                 return Result("canceled", detail=f"line has no {self.platform} route")
             view = await conversation_view(session, conversation)
-            thread = await self._active_thread(session, conversation.id)
+            thread = await active_thread(session, self.platform, conversation.id)
             messages = await self._message_views(session, deliveries, view)
             posted = await self._posted(session, [d.message_id for d in deliveries])
         fresh = False  # a header card made in this run shows `view` already
@@ -167,19 +167,6 @@ class ChatMirror:
 
         return finish
 
-    async def _active_thread(self, session: AsyncSession, conversation_id: int) -> ThreadRef | None:
-        row = await session.scalar(
-            select(Thread)
-            .where(
-                Thread.conversation_id == conversation_id,
-                Thread.platform == self.platform,
-                Thread.active.is_(True),
-            )
-            .order_by(Thread.id.desc())
-            .limit(1)
-        )
-        return None if row is None else _ref(row)
-
     async def _message_views(
         self, session: AsyncSession, deliveries: list[Delivery], view: ConversationView
     ) -> dict[int, MessageView]:
@@ -270,7 +257,3 @@ class ChatMirror:
 
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None:
         log.error("chat delivery %s on %s given up: %s", delivery.id, self.platform, reason)
-
-
-def _ref(row: Thread) -> ThreadRef:
-    return ThreadRef(row.platform, row.channel, row.thread_id, row.header_message_id, row.workspace)

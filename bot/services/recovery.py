@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
+from bot.services.views import thread_ref
 from bot.types import ThreadRef
 from storage.models import ChatPost, Conversation, Message, ReceivedChatEvent, Thread
 
@@ -72,8 +73,22 @@ async def threads_to_read(
     """Active threads of conversations with a message in the last `hours`, newest first,
     each with the newest post of it we know (ours or a teammate's)."""
     since = core.now() - timedelta(hours=hours)
-    threads = await session.scalars(
-        select(Thread)
+    # The newest post of each conversation, in the same query (Slack ts and Discord
+    # snowflakes sort as numbers: longest first, then by text).
+    newest = (
+        select(ChatPost.post_id)
+        .join(Message, Message.id == ChatPost.message_id)
+        .where(
+            Message.conversation_id == Thread.conversation_id,
+            ChatPost.platform == platform,
+        )
+        .order_by(func.length(ChatPost.post_id).desc(), ChatPost.post_id.desc())
+        .limit(1)
+        .correlate(Thread)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Thread, newest)
         .join(Conversation, Conversation.id == Thread.conversation_id)
         .where(
             Thread.platform == platform,
@@ -82,43 +97,4 @@ async def threads_to_read(
         )
         .order_by(Conversation.last_message_at.desc())
     )
-    out = []
-    for thread in list(threads):
-        # Slack ts and Discord snowflakes sort as numbers: longest first, then by text.
-        newest = await session.scalar(
-            select(ChatPost.post_id)
-            .join(Message, Message.id == ChatPost.message_id)
-            .where(
-                Message.conversation_id == thread.conversation_id,
-                ChatPost.platform == platform,
-            )
-            .order_by(func.length(ChatPost.post_id).desc(), ChatPost.post_id.desc())
-            .limit(1)
-        )
-        ref = ThreadRef(
-            thread.platform, thread.channel, thread.thread_id, thread.header_message_id,
-            thread.workspace,
-        )  # fmt: skip
-        out.append(ThreadToRead(ref, newest or thread.thread_id))
-    return out
-
-
-async def live_thread(
-    session: AsyncSession, platform: str, conversation_id: int
-) -> ThreadRef | None:
-    thread = await session.scalar(
-        select(Thread)
-        .where(
-            Thread.conversation_id == conversation_id,
-            Thread.platform == platform,
-            Thread.active.is_(True),
-        )
-        .order_by(Thread.id.desc())
-        .limit(1)
-    )
-    if thread is None:
-        return None
-    return ThreadRef(
-        thread.platform, thread.channel, thread.thread_id, thread.header_message_id,
-        thread.workspace,
-    )  # fmt: skip
+    return [ThreadToRead(thread_ref(thread), post or thread.thread_id) for thread, post in rows]

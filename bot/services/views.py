@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.localtime import lead_time_zone
-from bot.types import ConversationView, MediaView, MemberView, MessageView
-from storage.models import Conversation, Member, Message, Organization
+from bot.types import ConversationView, MediaView, MemberView, MessageView, ThreadRef
+from storage.models import Conversation, Member, Message, Organization, Thread
 
 ERROR_TEXT = {
     "21610": "the recipient has opted out (replied STOP)",
@@ -139,3 +139,24 @@ def message_view(message: Message, lead_display: str, media_url: object = None) 
         source=message.source,
         created_at=message.created_at,
     )
+
+
+def thread_ref(row: Thread) -> ThreadRef:
+    return ThreadRef(row.platform, row.channel, row.thread_id, row.header_message_id, row.workspace)
+
+
+async def active_thread(
+    session: AsyncSession, platform: str, conversation_id: int
+) -> ThreadRef | None:
+    """The thread a conversation is mirrored to now on a platform, if any."""
+    row = await session.scalar(
+        select(Thread)
+        .where(
+            Thread.conversation_id == conversation_id,
+            Thread.platform == platform,
+            Thread.active.is_(True),
+        )
+        .order_by(Thread.id.desc())
+        .limit(1)
+    )
+    return None if row is None else thread_ref(row)
