@@ -59,7 +59,9 @@ async def healthz_at_once(app: SmsBridge) -> None:
         http.get(app.settings.public_url + "/healthz") as r,
     ):
         assert r.status == 200
-    assert time.monotonic() - started < 0.5, "healthz was slow during the fault"
+    # A loop blocked by the fault would hold /healthz for the whole fault (a 1 s
+    # Retry-After, a 1.2 s late answer); under that, a busy CI machine's jitter.
+    assert time.monotonic() - started < 0.9, "healthz was slow during the fault"
 
 
 async def metric(app: SmsBridge, name: str, **labels: str) -> float:
