@@ -112,6 +112,18 @@ class ChatBridge(Protocol):
         """An outbound message moved status: mark its chat copy."""
         ...
 
+    async def edit_post(
+        self, thread: ThreadRef, post_id: str, conversation: ConversationView, message: MessageView
+    ) -> None:
+        """Rewrite our copy of a message that changed elsewhere (a correction inside the
+        undo window, a reply turned into a note). A post deleted meanwhile is left alone."""
+        ...
+
+    async def delete_post(self, thread: ThreadRef, post_id: str) -> None:
+        """Take down our copy of a reply its author deleted on another platform (gone
+        already is fine)."""
+        ...
+
     async def notify(
         self,
         thread: ThreadRef,

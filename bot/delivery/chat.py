@@ -1,7 +1,8 @@
 """The chat worker: mirrors conversations into chat threads through a ChatBridge.
 
 It creates the thread on first need, posts messages in order (coalescing a backlog),
-keeps the header card current and marks outbound status. A thread deleted in chat gets a
+keeps the header card current, marks outbound status and makes copies follow a reply
+its author changed on another platform. A thread deleted in chat gets a
 fresh one that links the old. When a line's route moves to another channel, conversations
 that have a thread keep it (the team is talking there); new ones open in the new channel."""
 
@@ -131,6 +132,17 @@ class ChatMirror:
                 message = messages.get(delivery.message_id or 0)
                 if post_id and message:
                     await self.bridge.show_status(thread, post_id, message)
+            return Result()
+        if kind == queue.CHAT_EDIT:
+            for delivery in deliveries:
+                post_id = posted.get(delivery.message_id or 0)
+                message = messages.get(delivery.message_id or 0)
+                if post_id is None or message is None:
+                    continue  # not posted here yet: the post will show the new state
+                if delivery.payload.get("deleted"):
+                    await self.bridge.delete_post(thread, post_id)
+                else:
+                    await self.bridge.edit_post(thread, post_id, view, message)
             return Result()
         if kind == queue.CHAT_NOTICE:
             for delivery in deliveries:

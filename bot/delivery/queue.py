@@ -18,6 +18,8 @@ CHAT_STATUS = "chat.status"
 CHAT_NOTICE = "chat.notice"
 CHAT_REPORT = "chat.report"  # a report and its chart in a channel (no conversation)
 CHAT_POST = "chat.post"  # a line in a channel (no conversation): an admin change
+# A copy rewritten or taken down: its author edited, locked or deleted it on another platform.
+CHAT_EDIT = "chat.edit"
 
 
 QUEUED = "smsbridge.queued"  # session.info key: this transaction queued a delivery
@@ -59,17 +61,49 @@ async def mirror_message(
 ) -> None:
     """Post a message to every chat mirror of its conversation, except the platform the
     teammate wrote it on (it is already there)."""
+    await _to_copies(session, platforms, conversation, message, CHAT_MESSAGE, now, authored_on)
+
+
+async def mirror_change(
+    session: AsyncSession,
+    platforms: set[str],
+    conversation: Conversation,
+    message: Message,
+    *,
+    now: datetime,
+    authored_on: str,
+    deleted: bool = False,
+) -> None:
+    """A teammate changed their reply on `authored_on` (corrected it, turned it into a
+    note, deleted it): the copies on the other platforms follow."""
+    payload = {"deleted": True} if deleted else None
+    await _to_copies(
+        session, platforms, conversation, message, CHAT_EDIT, now, authored_on, payload
+    )
+
+
+async def _to_copies(
+    session: AsyncSession,
+    platforms: set[str],
+    conversation: Conversation,
+    message: Message,
+    kind: str,
+    now: datetime,
+    authored_on: str | None,
+    payload: dict[str, Any] | None = None,
+) -> None:
     await session.flush()
     for platform in sorted(platforms & route_platforms(conversation)):
         if platform == authored_on:
             continue
         enqueue(
             session,
-            CHAT_MESSAGE,
+            kind,
             platform,
             now=now,
             conversation_id=conversation.id,
             message_id=message.id,
+            payload=payload,
         )
 
 

@@ -1,5 +1,6 @@
 """What teammates do in a mirrored thread, platform-neutral: a message (reply or note),
 an edit or delete inside the undo window, a lock reaction that turns a reply into a note.
+A change to a reply reaches its copies on the line's other platforms too.
 
 Bridges call these after acknowledging the platform; every call is idempotent on the
 platform's own event/message id."""
@@ -110,8 +111,12 @@ async def message_edited(
     portal, message = found
     is_note, body = split_note(new_text)
     if is_note:
-        return await _to_note(portal, message, body, "edited into a note")
-    return await correct_send(portal, message, new_text)
+        result = await _to_note(portal, message, body, "edited into a note")
+    else:
+        result = await correct_send(portal, message, new_text)
+    if result.ok:
+        await portal.changed(message, where.platform, deleted=message.status == "canceled")
+    return result
 
 
 async def message_deleted(core: Core, session: AsyncSession, where: ChatRef) -> Result | None:
@@ -123,7 +128,10 @@ async def message_deleted(core: Core, session: AsyncSession, where: ChatRef) -> 
         return None  # a replayed delete: already done
     if message.status != "pending":
         return Refused("That reply was deleted in chat, but the SMS had already gone out.")
-    return await portal.cancel(message, "deleted in chat")
+    result = await portal.cancel(message, "deleted in chat")
+    if result.ok:
+        await portal.changed(message, where.platform, deleted=True)
+    return result
 
 
 async def lock_reaction(
@@ -140,7 +148,10 @@ async def lock_reaction(
         return Refused(str(exc))
     if message.author_id != member.id:
         return Refused("Only the author can turn a reply into a note.")
-    return await _to_note(portal, message, message.body, "turned into a note")
+    result = await _to_note(portal, message, message.body, "turned into a note")
+    if result.ok:
+        await portal.changed(message, where.platform)
+    return result
 
 
 async def _to_note(portal: Portal, message: Message, body: str, reason: str) -> Result:

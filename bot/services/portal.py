@@ -113,6 +113,19 @@ class Portal:
             await self.session.flush()
         return message
 
+    async def changed(self, message: Message, authored_on: str, *, deleted: bool = False) -> None:
+        """Its author edited, locked or deleted a reply on `authored_on`: rewrite (or take
+        down) its copies on the other platforms."""
+        await queue.mirror_change(
+            self.session,
+            self.platforms,
+            self.conversation,
+            message,
+            now=self.core.now(),
+            authored_on=authored_on,
+            deleted=deleted,
+        )
+
     async def event(self, text: str, event: str, actor: Member | None = None) -> Message:
         return await self.add(
             Message(

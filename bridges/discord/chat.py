@@ -57,6 +57,16 @@ async def rest_errors(
         raise RetryLater(f"Discord unreachable: {exc!r}") from exc
 
 
+@asynccontextmanager
+async def _unless_deleted() -> AsyncIterator[None]:
+    """A change to one of our posts that someone deleted meanwhile: nothing left to do."""
+    try:
+        yield
+    except discord.NotFound as exc:
+        if exc.code != UNKNOWN_MESSAGE:
+            raise
+
+
 class DiscordChat:
     """ChatBridge for Discord. ThreadRef: channel = the route's forum/text channel,
     thread_id = the post/thread, header_post_id = the header message, workspace = guild."""
@@ -194,31 +204,60 @@ class DiscordChat:
                         ),
                     )
                     post_id = sent.id
+                    await self._first_mark(sent, post.messages[0])
                 ids.extend(str(post_id) for _ in post.messages)
         return ids
+
+    async def _first_mark(self, sent: discord.Message, message: MessageView) -> None:
+        """A copy of an outbound SMS shows its status from the start (⏳ while it waits),
+        as its author's own post does. The copy is in Discord already: failing here must
+        not make the worker post it again."""
+        if message.kind != "sms" or message.direction != "out":
+            return
+        emoji = render.STATUS_EMOJI.get(message.status or "")
+        if emoji is None:
+            return
+        try:
+            await sent.add_reaction(emoji)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("discord: could not mark a copy's status: %s", exc)
 
     async def show_status(self, thread: ThreadRef, post_id: str, message: MessageView) -> None:
         emoji = render.STATUS_EMOJI.get(message.status or "")
         if emoji is None:
             return
         target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))
-        async with rest_errors(gone=(UNKNOWN_CHANNEL,)):
-            try:
-                current = await target.fetch()
-            except discord.NotFound as exc:
-                if exc.code == UNKNOWN_MESSAGE:
-                    return  # the post was deleted; there is nothing left to mark
-                raise
-            ours = {
-                str(r.emoji)
-                for r in current.reactions
-                if r.me and str(r.emoji) in render.ALL_STATUS_EMOJI
-            }
-            if emoji not in ours:
-                await target.add_reaction(emoji)
-            assert self.client.user is not None
-            for stale in ours - {emoji}:
-                await target.remove_reaction(stale, self.client.user)
+        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), _unless_deleted():
+            await self._mark(target, emoji)
+
+    async def edit_post(
+        self, thread: ThreadRef, post_id: str, conversation: ConversationView, message: MessageView
+    ) -> None:
+        target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))
+        content = render.plan_posts([message], conversation)[0].content
+        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), _unless_deleted():
+            await self._unarchived(thread, lambda: target.edit(content=content))
+            if message.kind == "note":
+                await self._mark(target, None)  # a note was never sent: no status left
+
+    async def delete_post(self, thread: ThreadRef, post_id: str) -> None:
+        target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))
+        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), _unless_deleted():
+            await self._unarchived(thread, target.delete)
+
+    async def _mark(self, target: discord.PartialMessage, emoji: str | None) -> None:
+        """Make `emoji` our one status reaction on a post (None: no status at all)."""
+        current = await target.fetch()
+        ours = {
+            str(r.emoji)
+            for r in current.reactions
+            if r.me and str(r.emoji) in render.ALL_STATUS_EMOJI
+        }
+        if emoji is not None and emoji not in ours:
+            await target.add_reaction(emoji)
+        assert self.client.user is not None
+        for stale in ours - {emoji}:
+            await target.remove_reaction(stale, self.client.user)
 
     async def notify(
         self,

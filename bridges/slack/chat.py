@@ -197,6 +197,29 @@ class SlackChat:
         if emoji is not None:
             await self.mark(thread.channel, post_id, emoji)
 
+    async def edit_post(
+        self, thread: ThreadRef, post_id: str, conversation: ConversationView, message: MessageView
+    ) -> None:
+        text = render.post_text(message, conversation)
+        await self._on_post(self.client.chat_update, thread, post_id, text=text or " ")
+
+    async def delete_post(self, thread: ThreadRef, post_id: str) -> None:
+        await self._on_post(self.client.chat_delete, thread, post_id)
+
+    async def _on_post(
+        self,
+        method: Callable[..., Awaitable[AsyncSlackResponse]],
+        thread: ThreadRef,
+        post_id: str,
+        **kwargs: Any,
+    ) -> None:
+        """Change one of our posts; one deleted meanwhile is not a lost thread."""
+        try:
+            await self._call(method, CHANNEL_GONE, channel=thread.channel, ts=post_id, **kwargs)
+        except Rejected as exc:
+            if exc.code != "message_not_found":
+                raise
+
     async def notify(
         self,
         thread: ThreadRef,

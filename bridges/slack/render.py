@@ -235,6 +235,11 @@ def group_posts(messages: list[MessageView], view: ConversationView) -> list[Pos
     return posts
 
 
+def post_text(message: MessageView, view: ConversationView) -> str:
+    """The text of a post carrying one message (to rewrite it after a change)."""
+    return Post([message], _kind(message), [_line(message, view)]).text
+
+
 def _kind(message: MessageView) -> str:
     if message.kind == "sms":
         return "inbound" if message.direction == "in" else "outbound"

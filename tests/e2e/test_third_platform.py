@@ -75,6 +75,14 @@ class MemChatBridge:
     async def show_status(self, thread: ThreadRef, post_id: str, message: MessageView) -> None:
         self.chat.marks[post_id] = message.status or ""
 
+    async def edit_post(
+        self, thread: ThreadRef, post_id: str, conversation: ConversationView, message: MessageView
+    ) -> None:
+        self.chat.marks[post_id] = message.kind
+
+    async def delete_post(self, thread: ThreadRef, post_id: str) -> None:
+        self.chat.marks[post_id] = "deleted"
+
     async def notify(
         self,
         thread: ThreadRef,
