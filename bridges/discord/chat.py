@@ -7,64 +7,31 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 import aiohttp
 import discord
 
-from bot.ports import Rejected, RetryLater, ThreadGone
+from bot.ports import Rejected
 from bot.types import ConversationView, MessageView, ThreadRef
 from bridges.discord import render
 from bridges.discord.components import header_view, retry_view
+from bridges.discord.errors import (
+    THREAD_ARCHIVED,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_WEBHOOK,
+    rest_errors,
+    unless_deleted,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-UNKNOWN_CHANNEL, UNKNOWN_MESSAGE, UNKNOWN_WEBHOOK = 10003, 10008, 10015
-THREAD_ARCHIVED = 50083
 CLOCK_SKEW = 60.0  # a card is looked for from a little before its opening was recorded
 ARCHIVE_MINUTES = 10080  # the longest Discord allows: a week of quiet before it hides
 WEBHOOK_NAME = "smsbridge"
-
-
-@asynccontextmanager
-async def rest_errors(
-    gone: tuple[int, ...] = (UNKNOWN_CHANNEL, UNKNOWN_MESSAGE),
-) -> AsyncIterator[None]:
-    """Translate discord.py's errors into the core's: the worker retries, gives up, or
-    opens a fresh thread. discord.py itself already waits out 429s and retries 5xx a few
-    times; what reaches us here has outlasted that."""
-    try:
-        yield
-    except discord.NotFound as exc:
-        if exc.code in gone:
-            raise ThreadGone(f"Discord {exc.code}: {exc.text}") from exc
-        raise Rejected(f"Discord 404: {exc.text}", code=str(exc.code)) from exc
-    except discord.Forbidden as exc:
-        raise Rejected(f"Discord refused (403, {exc.code}): {exc.text}", str(exc.code)) from exc
-    except discord.RateLimited as exc:
-        raise RetryLater("Discord rate limit", after=exc.retry_after) from exc
-    except discord.DiscordServerError as exc:
-        raise RetryLater(f"Discord {exc.status}: {exc.text}") from exc
-    except discord.HTTPException as exc:
-        if exc.status == 429:
-            raise RetryLater("Discord rate limit") from exc
-        raise Rejected(f"Discord {exc.status} ({exc.code}): {exc.text}", str(exc.code)) from exc
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise RetryLater(f"Discord unreachable: {exc!r}") from exc
-
-
-@asynccontextmanager
-async def _unless_deleted() -> AsyncIterator[None]:
-    """A change to one of our posts that someone deleted meanwhile: nothing left to do."""
-    try:
-        yield
-    except discord.NotFound as exc:
-        if exc.code != UNKNOWN_MESSAGE:
-            raise
 
 
 class DiscordChat:
@@ -227,7 +194,7 @@ class DiscordChat:
         if emoji is None:
             return
         target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))
-        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), _unless_deleted():
+        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), unless_deleted():
             await self._mark(target, emoji)
 
     async def edit_post(
@@ -235,14 +202,14 @@ class DiscordChat:
     ) -> None:
         target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))
         content = render.plan_posts([message], conversation)[0].content
-        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), _unless_deleted():
+        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), unless_deleted():
             await self._unarchived(thread, lambda: target.edit(content=content))
             if message.kind == "note":
                 await self._mark(target, None)  # a note was never sent: no status left
 
     async def delete_post(self, thread: ThreadRef, post_id: str) -> None:
         target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))
-        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), _unless_deleted():
+        async with rest_errors(gone=(UNKNOWN_CHANNEL,)), unless_deleted():
             await self._unarchived(thread, target.delete)
 
     async def _mark(self, target: discord.PartialMessage, emoji: str | None) -> None:

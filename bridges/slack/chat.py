@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -24,17 +22,13 @@ from bot.delivery.pacing import Pacer
 from bot.ports import Rejected, RetryLater, ThreadGone
 from bot.types import ConversationView, MessageView, ThreadRef
 from bridges.slack import render
+from bridges.slack.errors import CHANNEL_GONE, THREAD_GONE, web_call
 from bridges.slack.files import Files
 
 log = logging.getLogger(__name__)
 
 MEMORY = 5000  # recent posts (status marks) and threads (broadcast) kept in memory
 
-# Errors that mean the thread (or its channel) is no longer there to post into.
-THREAD_GONE = frozenset(
-    {"thread_not_found", "message_not_found", "channel_not_found", "is_archived"}
-)
-CHANNEL_GONE = frozenset({"channel_not_found", "is_archived"})
 # What may have marked a post before a given mark (to take it off without a lookup).
 EARLIER_MARKS = {
     "hourglass_flowing_sand": (),
@@ -106,7 +100,8 @@ class SlackChat:
         message metadata names the conversation)."""
         cursor = None
         for _ in range(HISTORY_PAGES):
-            resp = await self._call(
+            resp = await web_call(
+                self.pacer,
                 self.client.conversations_history,
                 CHANNEL_GONE,
                 channel=channel,
@@ -129,7 +124,8 @@ class SlackChat:
         self, channel: str, thread_ts: str, after: str, cursor: str | None
     ) -> dict[str, Any]:
         """One page of a thread's messages newer than `after`."""
-        resp = await self._call(
+        resp = await web_call(
+            self.pacer,
             self.client.conversations_replies,
             THREAD_GONE,
             channel=channel,
@@ -146,7 +142,8 @@ class SlackChat:
         if (channel, ts) in self._cards:
             return self._cards[(channel, ts)]
         try:
-            resp = await self._call(
+            resp = await web_call(
+                self.pacer,
                 self.client.conversations_history,
                 CHANNEL_GONE,
                 channel=channel,
@@ -167,7 +164,8 @@ class SlackChat:
 
     async def update_header(self, thread: ThreadRef, conversation: ConversationView) -> None:
         text, blocks = render.header_card(conversation)
-        await self._call(
+        await web_call(
+            self.pacer,
             self.client.chat_update,
             THREAD_GONE,
             channel=thread.channel,
@@ -215,7 +213,9 @@ class SlackChat:
     ) -> None:
         """Change one of our posts; one deleted meanwhile is not a lost thread."""
         try:
-            await self._call(method, CHANNEL_GONE, channel=thread.channel, ts=post_id, **kwargs)
+            await web_call(
+                self.pacer, method, CHANNEL_GONE, channel=thread.channel, ts=post_id, **kwargs
+            )
         except Rejected as exc:
             if exc.code != "message_not_found":
                 raise
@@ -242,10 +242,13 @@ class SlackChat:
     ) -> None:
         await self.pacer.wait(channel)
         if data is None or filename is None:
-            await self._call(self.client.chat_postMessage, frozenset(), channel=channel, text=text)
+            await web_call(
+                self.pacer, self.client.chat_postMessage, frozenset(), channel=channel, text=text
+            )
             return
         # files_upload_v2: upload URL, the bytes, then the share with its comment.
-        await self._call(
+        await web_call(
+            self.pacer,
             self.client.files_upload_v2,
             frozenset(),
             channel=channel,
@@ -281,7 +284,8 @@ class SlackChat:
         """Add or remove one reaction; False when the post is gone (deleted in Slack:
         nothing left to mark, which is not a lost thread)."""
         try:
-            await self._call(
+            await web_call(
+                self.pacer,
                 getattr(self.client, method),
                 CHANNEL_GONE,
                 channel=channel,
@@ -345,7 +349,8 @@ class SlackChat:
         if uploads:
             await self.pacer.wait(thread.channel)
             await self._patiently(
-                lambda: self._call(
+                lambda: web_call(
+                    self.pacer,
                     self.client.files_upload_v2,
                     THREAD_GONE,
                     channel=thread.channel,
@@ -362,34 +367,9 @@ class SlackChat:
         await self.pacer.wait(channel)
         kwargs.setdefault("unfurl_links", False)
         kwargs.setdefault("unfurl_media", False)
-        return await self._call(
-            self.client.chat_postMessage, THREAD_GONE, channel=channel, **kwargs
+        return await web_call(
+            self.pacer, self.client.chat_postMessage, THREAD_GONE, channel=channel, **kwargs
         )
-
-    async def _call(
-        self,
-        method: Callable[..., Awaitable[AsyncSlackResponse]],
-        gone: frozenset[str],
-        **kwargs: Any,
-    ) -> AsyncSlackResponse:
-        """One Web API call with Slack's answers turned into the core's exceptions."""
-        try:
-            return await method(**kwargs)
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            error = str(exc.response.get("error") or f"http_{status}")
-            if status == 429:
-                after = _retry_after(exc.response.headers)
-                if kwargs.get("channel"):
-                    self.pacer.hold(str(kwargs["channel"]), after)
-                raise RetryLater(f"Slack rate limit ({error})", after=after) from None
-            if status >= 500 or error in ("fatal_error", "internal_error", "service_unavailable"):
-                raise RetryLater(f"Slack is having trouble ({error})") from None
-            if error in gone:
-                raise ThreadGone(error) from None
-            raise Rejected(f"Slack refused: {error}", code=error) from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RetryLater(f"Slack unreachable: {type(exc).__name__}") from None
 
     async def _patiently(
         self,
@@ -425,13 +405,3 @@ class SlackChat:
             await step
         except (RetryLater, Rejected, ThreadGone) as exc:
             log.warning("slack: finishing touch failed: %s", exc)
-
-
-def _retry_after(headers: Any) -> float:
-    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    try:
-        return max(float(value), 0.0)
-    except (TypeError, ValueError):
-        return 1.0
