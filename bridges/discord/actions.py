@@ -103,6 +103,16 @@ class Actions:
             return False
         return True
 
+    async def out_of_date(self, interaction: discord.Interaction[Any], what: str) -> None:
+        """A button or form none of ours reads (from an older release, or tampered with):
+        say so instead of leaving Discord's "This interaction failed"."""
+        if await self._defer(interaction):
+            await self._answer(
+                interaction,
+                f"⛔ This {what} is out of date; nothing was done. "
+                "Use the conversation's card or `/sms` again.",
+            )
+
     async def _answer(self, interaction: discord.Interaction[Any], result: Result | str) -> None:
         match result:
             case str():

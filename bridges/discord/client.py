@@ -13,7 +13,12 @@ from discord import app_commands
 from bot.facade import Facade
 from bridges.discord.actions import Actions
 from bridges.discord.commands import SmsGroup
-from bridges.discord.components import DYNAMIC_ITEMS, ComponentClient, draft_submitted
+from bridges.discord.components import (
+    DYNAMIC_ITEMS,
+    ComponentClient,
+    draft_submitted,
+    is_known,
+)
 from bridges.discord.events import ThreadEvents, catch_up
 from bridges.discord.lead_form import lead_submitted
 
@@ -109,6 +114,11 @@ class BridgeClient(ComponentClient):
                 )
             elif (lead := lead_submitted(data)) is not None:
                 await self.actions.lead_submitted(interaction, *lead)
+            else:
+                await self.actions.out_of_date(interaction, "form")
+        elif interaction.type is discord.InteractionType.component:
+            if not is_known(str((interaction.data or {}).get("custom_id", ""))):
+                await self.actions.out_of_date(interaction, "button")
 
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         await self.events.on_raw_message_edit(payload)

@@ -231,6 +231,11 @@ def draft_submitted(data: dict[str, Any]) -> tuple[int, bool, str] | None:
 DYNAMIC_ITEMS = (HeaderButton, AssignSelect, RetryButton, DraftButton)
 
 
+def is_known(custom_id: str) -> bool:
+    """Whether one of our components reads this custom_id (else nothing will answer it)."""
+    return any(item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS)
+
+
 def draft_text(message: discord.Message | None) -> str:
     """The draft lives in the ephemeral card's embed, not in memory: it survives restarts."""
     if message is None or not message.embeds:

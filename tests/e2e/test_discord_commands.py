@@ -327,3 +327,24 @@ async def test_replayed_interaction_runs_once_and_note_and_tag_options_arrive(
         )
     )
     assert len(twilio.messages) == 1
+
+
+async def test_a_button_or_form_nothing_reads_is_answered_out_of_date_and_changes_nothing(
+    dbridge: SmsBridge, discord_api: DiscordStandIn, twilio: TwilioStandIn
+) -> None:
+    thread = await opened(dbridge, discord_api, twilio)
+    tags = tag_names(discord_api, thread)
+    for stale in ("smsbridge:close:abc", "smsbridge:archive:1", "someone-elses-button"):
+        click = await discord_api.component_interaction(
+            thread["id"], SAM, stale, message_id=thread["id"]
+        )
+        await answered(discord_api, click)
+        answer = followup_text(discord_api, click)
+        assert answer.startswith("⛔ This button is out of date; nothing was done."), answer
+    form = await discord_api.modal_interaction(
+        thread["id"], SAM, "smsbridge:oldmodal:1", {"smsbridge:text": "hi"}
+    )
+    await answered(discord_api, form)
+    assert "This form is out of date" in followup_text(discord_api, form)
+    assert tag_names(discord_api, thread) == tags  # still open, unanswered
+    assert twilio.messages == []
