@@ -103,15 +103,19 @@ def event_callback(
     event_id: str | None = None,
     event_time: int | None = None,
     bot_user_id: str = BOT_USER_ID,
+    enterprise_id: str | None = None,
 ) -> dict[str, Any]:
-    """The Events API envelope around one event."""
-    authorization = {"enterprise_id": None, "team_id": team_id, "user_id": bot_user_id}
-    authorization.update(is_bot=True, is_enterprise_install=False)
+    """The Events API envelope around one event; with `enterprise_id`, as delivered to an
+    app installed across that Enterprise Grid organization."""
+    authorization = {"enterprise_id": enterprise_id, "team_id": team_id, "user_id": bot_user_id}
+    authorization.update(is_bot=True, is_enterprise_install=enterprise_id is not None)
+    grid = {"enterprise_id": enterprise_id} if enterprise_id else {}
     return {
         "token": VERIFICATION_TOKEN,
+        **grid,
         "team_id": team_id,
         "context_team_id": team_id,
-        "context_enterprise_id": None,
+        "context_enterprise_id": enterprise_id,
         "api_app_id": api_app_id,
         "event": event,
         "type": "event_callback",

@@ -98,6 +98,7 @@ class SlackWorkspace:
         burst: int,
     ) -> None:
         self.team_id, self.bot_user_id, self.bot_id = team_id, bot_user_id, bot_id
+        self.enterprise_id: str | None = None  # set: the app is installed org-wide (Grid)
         self.rate_limit_per_channel, self.burst = rate_limit_per_channel, burst
         self.rate_limited_count = 0
         self.channels: dict[str, dict[str, Any]] = {}
@@ -257,7 +258,8 @@ class SlackWorkspace:
         # fmt: off
         return {"url": f"https://{sp.TEAM_DOMAIN}.slack.com/", "team": "Stand-in Team",
                 "user": BOT_NAME, "team_id": self.team_id, "user_id": self.bot_user_id,
-                "bot_id": self.bot_id, "is_enterprise_install": False}
+                "bot_id": self.bot_id, "enterprise_id": self.enterprise_id,
+                "is_enterprise_install": self.enterprise_id is not None}
         # fmt: on
 
     def api_chat_postMessage(self, a: dict[str, Any]) -> dict[str, Any]:

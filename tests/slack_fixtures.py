@@ -57,9 +57,11 @@ class SlackEnv:
         /,
         *,
         socket_mode: bool = False,
+        enterprise: str | None = None,
         **settings: Any,
     ) -> AsyncIterator[SlackEnv]:
         async with SlackStandIn(bot_token=BOT_TOKEN, app_token=APP_TOKEN) as slack:
+            slack.enterprise_id = enterprise  # installed across this Grid organization
             slack.add_channel(SALES, "sales")
             slack.add_channel("C0GLOBEX", "globex")
             for user, name in (("U0DANA", "dana"), ("U0SAM", "sam"), ("U0LEE", "lee")):

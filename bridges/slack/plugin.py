@@ -56,6 +56,7 @@ class SlackPlugin:
             process_before_response=False,
         )
         self.bot_user_id = ""
+        self.enterprise_id: str | None = None  # installed across this Grid organization
         self._names: dict[str, str] = {}
         self._socket: AsyncSocketModeHandler | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -102,13 +103,18 @@ class SlackPlugin:
         next_: Callable[[], Awaitable[None]],
     ) -> BoltResponse:
         """The same app installed in another workspace signs with the same secret: what
-        comes from there is acked and dropped, never acted on."""
-        ours, theirs = self.bridge.team_id, context.team_id
-        if ours and theirs and theirs != ours:
+        comes from there is acked and dropped, never acted on. Installed across an
+        Enterprise Grid organization, every workspace of that organization is ours."""
+        if self.enterprise_id is not None:
+            ours, theirs = self.enterprise_id, context.enterprise_id
+        else:
+            ours, theirs = self.bridge.team_id, context.team_id
+        if ours and theirs != ours and (theirs or self.enterprise_id):
+            source = theirs or context.team_id
             self.gate.warnings.warn(
-                f"team:{theirs}",
+                f"team:{source}",
                 "slack: ignored a request from workspace %s (installed in %s)",
-                theirs,
+                source,
                 ours,
             )
             return BoltResponse(status=200, body="")
@@ -133,6 +139,9 @@ class SlackPlugin:
             ) from None
         self.bot_user_id = str(auth["user_id"])
         self.bridge.team_id = auth.get("team_id")
+        self.enterprise_id = (
+            auth.get("enterprise_id") if auth.get("is_enterprise_install") else None
+        )
         self.bridge.team_url = str(auth.get("url") or self.bridge.team_url)
         if self.slack.app_token:
             self._socket = AsyncSocketModeHandler(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot.app import SmsBridge
 from standins import slack_payloads as sp
 from standins.discord import DiscordStandIn
 from standins.twilio import TwilioStandIn
+from tests.conftest import wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
     DANA,
     FORUM,
@@ -43,6 +45,26 @@ async def test_a_reply_from_another_workspace_sends_nothing(
     assert sx.twilio.messages == []
     lines = [r.getMessage() for r in caplog.records if OTHER in r.getMessage()]
     assert len(lines) == 1
+
+
+async def test_installed_across_a_grid_organization_its_workspaces_act_and_others_do_not(
+    tmp_path: Path, twilio: TwilioStandIn
+) -> None:
+    async with SlackEnv.start(tmp_path, twilio, enterprise="E0ACME") as sx:
+        await sx.sms_in("Hello?")
+        header = await sx.header()
+        for text, enterprise in (("From another org", "E0GLOBEX"), ("From a plain one", None)):
+            event = sx.slack.user_message(SALES, "U0DANA", text, thread_ts=header["ts"])
+            body = sp.event_callback(event, team_id=OTHER, enterprise_id=enterprise)
+            status, _ = await sp.post_signed(sx.events_url, sp.json_body(body), JSON, SECRET)
+            assert status == 200
+        event = sx.slack.user_message(SALES, "U0DANA", "From our org", thread_ts=header["ts"])
+        body = sp.event_callback(event, team_id=OTHER, enterprise_id="E0ACME")
+        status, _ = await sp.post_signed(sx.events_url, sp.json_body(body), JSON, SECRET)
+        assert status == 200
+        await wait_for(lambda: sx.twilio.messages, timeout=8)
+        await asyncio.sleep(0.3)
+        assert [m["body"] for m in sx.twilio.messages] == ["From our org"]
 
 
 async def test_a_command_from_another_workspace_is_not_answered(sx: SlackEnv) -> None:
