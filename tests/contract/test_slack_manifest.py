@@ -19,6 +19,7 @@ MANIFEST = ROOT / "manifests" / "slack.yaml"
 METHOD_SCOPES = {
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
+    "chat_delete": "chat:write",  # a bot deletes its own posts with chat:write
     "chat_postEphemeral": "chat:write",
     "files_upload_v2": "files:write",
     "reactions_add": "reactions:write",
