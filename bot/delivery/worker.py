@@ -156,6 +156,7 @@ class Worker:
 
     async def _step(self) -> float:
         free = self.concurrency - len(self._running)
+        started = self.core.now()
         claimed = await self._claim(free) if free > 0 else []
         for batch in claimed:
             task = asyncio.create_task(self._run(batch))
@@ -168,18 +169,22 @@ class Worker:
         if now - self._last_recovery > self.lease / 2:
             self._last_recovery = now
             await self.recover(all_running=False)
-        # Fewer heads than asked for: nothing else is due. The next wake comes from a
-        # commit that queues work, or a closed run that unblocks some.
-        self._saturated = free > 0 and len(claimed) >= free
+        # Fewer heads than asked for: nothing else is due but what waits behind a running
+        # delivery of its conversation, and the close of that one wakes us. All slots
+        # taken: any close wakes us. So only a future run_at needs a timer; polling a due
+        # but blocked row would spin (bench/e2e.py: 8 looks per SMS).
+        self._saturated = len(claimed) >= free
         if self.loop.signal.is_set():
             return 0.0
-        return min(await self._next_wait(), self.renew_every)
+        return min(await self._next_wait(started), self.renew_every)
 
-    async def _next_wait(self) -> float:
+    async def _next_wait(self, now: datetime) -> float:
+        """Until the next delivery planned later than `now` (a retry, the undo window),
+        at most `poll`: work another process queued is picked up by then."""
         async with self.core.db.session() as session:
             next_at = await session.scalar(
                 select(Delivery.run_at)
-                .where(Delivery.status == "pending")
+                .where(Delivery.status == "pending", Delivery.run_at > now)
                 .order_by(Delivery.run_at)
                 .limit(1)
             )

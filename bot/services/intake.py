@@ -52,9 +52,11 @@ Accepted = Literal["stored", "duplicate", "unknown_line"]
 # SMS. Ten tries back off for about eight minutes in all.
 MAX_APPLY_ATTEMPTS = 10
 BATCH = 100  # received SMS applied per transaction, at most
-# Applying runs on the event loop without a pause (SQLite is inline), so a batch holds
-# webhooks up for as long as it takes: its size is kept to about this many seconds.
-BATCH_SECONDS = 0.015
+# On SQLite applying runs inline on the event loop, so a batch holds webhooks up for as
+# long as it takes: its size is kept to about this many seconds. Over a network driver
+# (PostgreSQL) the loop serves webhooks while statements travel; a batch is only kept
+# from holding its rows' locks long.
+BATCH_SECONDS = {True: 0.015, False: 0.25}
 YIELD_SHARE = 3.0  # while webhooks are being stored, applying takes >= 1/4 of the loop
 
 
@@ -78,7 +80,11 @@ class Intake:
         )
         self._lines: set[str] = set()
         self._more = True  # received SMS may be waiting (rows of an earlier run, too)
-        self._per_sms = 0.001  # seconds an SMS took to apply, lately
+        # Received SMS per transaction: halved when a batch overran its time, doubled
+        # when a full one fit. (Estimating a per-SMS time from batches of one, each
+        # paying the whole fixed cost of a transaction, kept PostgreSQL at one per batch.)
+        self._limit = BATCH
+        self._budget = BATCH_SECONDS[core.db.is_sqlite]
         sids = bindparam("sids", expanding=True)
         # Stored and not applied yet, or applied already.
         self._known = union_all(
@@ -218,16 +224,15 @@ class Intake:
         )
 
     async def apply_next(self) -> bool:
-        """Apply the next due received SMS, as many as fit in BATCH_SECONDS (one per lead
-        and line) in one transaction; False when none is due."""
+        """Apply the next due received SMS, as many as fit in the batch's time (one per
+        lead and line) in one transaction; False when none is due."""
         taken: list[tuple[int, InboundSms]] = []
 
         async def work(session: AsyncSession) -> list[Done | Refused] | None:
             taken.clear()  # a retried transaction takes its rows afresh
-            limit = max(1, min(BATCH, int(BATCH_SECONDS / self._per_sms)))
             rows = await session.scalars(
                 self._next,
-                {"now": self.core.now(), "limit": limit, "bound": MAX_APPLY_ATTEMPTS},
+                {"now": self.core.now(), "limit": self._limit, "bound": MAX_APPLY_ATTEMPTS},
             )
             taken.extend((row.id, _inbound(row)) for row in rows)
             return await self._apply(session, taken)
@@ -248,8 +253,11 @@ class Intake:
             return True
         if outcomes is None:
             return False
-        took = (asyncio.get_running_loop().time() - started) / len(outcomes)
-        self._per_sms = 0.8 * self._per_sms + 0.2 * took
+        took = asyncio.get_running_loop().time() - started
+        if took > self._budget and len(taken) > 1:
+            self._limit = max(1, len(taken) // 2)
+        elif len(taken) >= self._limit and took < self._budget / 2:
+            self._limit = min(BATCH, self._limit * 2)
         self._count(outcomes)
         return True
 

@@ -213,7 +213,7 @@ async def test_delivery_worker_queries_use_indexes(loaded: tuple[Database, Loade
 
     async def calls() -> None:
         assert await worker._claim(16) == []
-        await worker._next_wait()
+        await worker._next_wait(worker.core.now())
         await worker.recover(all_running=False)
 
     assert_indexed(db, await plans(db, await captured(db, calls)))
