@@ -24,11 +24,13 @@ from bot.results import (
     Done,
     Drafted,
     Home,
+    Invalid,
     Noted,
     Queued,
     Refused,
     Reported,
     Result,
+    SettingsForm,
     Unavailable,
 )
 from bot.services import (
@@ -37,6 +39,7 @@ from bot.services import (
     drafts,
     inbound,
     leads,
+    org_settings,
     queries,
     recovery,
     reports,
@@ -228,6 +231,19 @@ class Facade:
         return await self._run(lambda s: commands.retry(self.core, s, actor, message_id))
 
     # ---- the lead's profile ------------------------------------------------------------
+
+    async def settings_form(self, actor: Actor, where: ChatRef) -> SettingsForm | Done | Refused:
+        """`/sms settings` with nothing after it: the form for an admin (`SettingsForm`),
+        the settings as text (`Done`) for any other member."""
+        return await self._run(lambda s: org_settings.settings_form(self.core, s, actor, where))
+
+    async def save_settings(
+        self, actor: Actor, where: ChatRef, values: dict[str, str]
+    ) -> Done | Invalid | Refused:
+        """A sent settings form: `Invalid` (errors by field) changes nothing."""
+        return await self._run(
+            lambda s: org_settings.save_settings(self.core, s, actor, where, values)
+        )
 
     async def lead_form(self, actor: Actor, conversation_id: int) -> LeadProfile | Refused:
         """The "Edit lead" form's current values (or why `actor` may not edit them)."""

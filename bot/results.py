@@ -141,3 +141,28 @@ class FileReady:
 
 
 Result = Done | Refused | Queued | Noted | Listed | Drafted | Reported | FileReady
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    """The organization's settings, for an admin to edit in a form. `values` are shown
+    as typed (quiet hours "21:00 08:00", "" for off); `declared` are the file's and are
+    shown, not edited."""
+
+    organization: str
+    values: dict[str, str]
+    declared: frozenset[str]
+    ok: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A form sent with values the core refuses: what is wrong, by field. Nothing was
+    changed."""
+
+    errors: dict[str, str]
+    ok: ClassVar[bool] = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.errors.values())

@@ -144,6 +144,24 @@ async def organization_for_channel(session: AsyncSession, where: ChatRef) -> int
     return line.organization_id if line else None
 
 
+async def member_here(
+    session: AsyncSession, actor: Actor, where: ChatRef
+) -> tuple[Member, Conversation | None]:
+    """The member `actor` is in the organization of this chat place (a conversation's
+    thread, or a channel a line routes to), with the thread's conversation if any."""
+    conversation = await conversation_for_thread(session, where)
+    if conversation is not None:
+        org_id: int | None = conversation.organization_id
+    else:
+        org_id = await organization_for_channel(session, where)
+    if org_id is None:
+        raise Denied(
+            "This channel is not connected to an SMS line. Use `/sms` in a channel that a "
+            "line routes to, or in one of its conversation threads."
+        )
+    return await member_for(session, org_id, actor), conversation
+
+
 async def conversation_for_thread(session: AsyncSession, where: ChatRef) -> Conversation | None:
     """The conversation mirrored in this thread (current or an older copy of it)."""
     if where.thread_id is None:

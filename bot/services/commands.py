@@ -19,9 +19,8 @@ from bot.services import conversations as conv_ops
 from bot.services.access import (
     Denied,
     check,
-    conversation_for_thread,
     member_for,
-    organization_for_channel,
+    member_here,
     routes_for_channel,
 )
 from bot.services.contacts import contacts_file
@@ -83,17 +82,8 @@ async def _execute(
 ) -> Result | DraftAsked | ReportAsked:
     if command.name == "route":  # may be run where no line is routed yet
         return await route_command(core, session, actor, where, command.args)
-    conversation = await conversation_for_thread(session, where)
-    if conversation is not None:
-        org_id = conversation.organization_id
-    else:
-        org_id = await organization_for_channel(session, where)
-    if org_id is None:
-        return Refused(
-            "This channel is not connected to an SMS line. Use `/sms` in a channel that a "
-            "line routes to, or in one of its conversation threads."
-        )
-    member = await member_for(session, org_id, actor)
+    member, conversation = await member_here(session, actor, where)
+    org_id = member.organization_id
     name, args = command.name, command.args
     if name == "member":
         return await member_command(core, session, org_id, member, actor.platform, args)

@@ -1,19 +1,26 @@
 """`/sms settings`: an organization's quiet hours, time zone, help text, reminder delay and
-AI voice, shown to its members and changed by its admins from chat, audited. A setting
-the TOML declares is the file's: chat shows it as such and refuses to change it."""
+AI voice, shown to its members and changed by its admins from chat — one at a time by
+command, or all at once in a form — audited. A setting the TOML declares is the file's:
+chat shows it as such and refuses to change it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.domain.compliance import parse_quiet_hours
-from bot.results import Done, Result
+from bot.results import Done, Invalid, Refused, Result, SettingsForm
 from bot.services import audit
-from bot.services.access import Denied, check
+from bot.services.access import Denied, check, member_here
+from bot.types import Actor, ChatRef
 from storage.models import Member, Organization
+
+# In the order they are applied: quiet hours are read in the time zone.
+KEYS = ("timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice")
 
 
 async def settings_command(
@@ -21,10 +28,7 @@ async def settings_command(
 ) -> Result:
     org = await session.get(Organization, member.organization_id)
     assert org is not None
-    declared = next(
-        (o.declared for o in core.settings.directory.organizations if o.key == org.key),
-        frozenset(),
-    )
+    declared = _declared(core, org)
     if not key:
         return Done(_shown(org, declared))
     check(member, "settings")
@@ -39,7 +43,96 @@ async def settings_command(
     return done
 
 
-def _apply(org: Organization, key: str, value: str) -> str:
+async def settings_form(
+    core: Core, session: AsyncSession, actor: Actor, where: ChatRef
+) -> SettingsForm | Done | Refused:
+    """The form for an admin; the settings as text for any other member."""
+    try:
+        member, _ = await member_here(session, actor, where)
+    except Denied as exc:
+        return Refused(str(exc))
+    org = await session.get(Organization, member.organization_id)
+    assert org is not None
+    try:
+        check(member, "settings")
+    except Denied:
+        return Done(_shown(org, _declared(core, org)))
+    return SettingsForm(org.name, _typed(org), _declared(core, org))
+
+
+async def save_settings(
+    core: Core, session: AsyncSession, actor: Actor, where: ChatRef, values: dict[str, str]
+) -> Done | Invalid | Refused:
+    """Apply a sent form: every changed setting the file does not declare, or none when
+    one of them is invalid (each error under its field)."""
+    try:
+        member, _ = await member_here(session, actor, where)
+        check(member, "settings")
+    except Denied as exc:
+        return Refused(str(exc))
+    org = await session.get(Organization, member.organization_id)
+    assert org is not None
+    before, declared = _typed(org), _declared(core, org)
+    changed = [
+        k for k in KEYS if k not in declared and k in values and values[k].strip() != before[k]
+    ]
+    scratch = _Scratch(org.timezone, org.quiet_hours, org.help_text, org.remind_after_minutes,
+                       org.voice)  # fmt: skip
+    errors = {}
+    for key in changed:
+        try:
+            _apply(scratch, key, _from_form(key, values[key]))
+        except Denied as exc:
+            errors[key] = str(exc)
+    if errors:
+        return Invalid(errors)
+    said = []
+    for key in changed:
+        said.append(f"{key} is now {_apply(org, key, _from_form(key, values[key]))}.")
+        await audit.record(core, session, member, said[-1])
+    return Done(" ".join(said) if said else "Nothing changed.")
+
+
+@dataclass
+class _Scratch:
+    """The settings a form would set, checked before the organization is touched."""
+
+    timezone: str
+    quiet_hours: list[str] | None
+    help_text: str | None
+    remind_after_minutes: int | None
+    voice: dict[str, Any] | None
+
+
+def _declared(core: Core, org: Organization) -> frozenset[str]:
+    return next(
+        (o.declared for o in core.settings.directory.organizations if o.key == org.key),
+        frozenset(),
+    )
+
+
+def _typed(org: Organization) -> dict[str, str]:
+    """Each setting as a member would type it in the form."""
+    return {
+        "timezone": org.timezone,
+        "quiet_hours": " ".join(org.quiet_hours or []),
+        "help_text": org.help_text or "",
+        "remind_after_minutes": str(org.remind_after_minutes or 0),
+        "voice": (org.voice or {}).get("tone") or "",
+    }
+
+
+def _from_form(key: str, value: str) -> str:
+    """A form's empty field means off (quiet hours) or none (the reminder)."""
+    value = value.strip()
+    if not value and key == "quiet_hours":
+        return "off"
+    if not value and key == "remind_after_minutes":
+        return "0"
+    return value
+
+
+def _apply(org: Organization | _Scratch, key: str, value: str) -> str:
     """Set one setting from its chat text; returns it as shown. Denied when invalid."""
     if key == "timezone":
         try:

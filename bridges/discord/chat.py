@@ -149,6 +149,8 @@ class DiscordChat:
             )
             if isinstance(parent, discord.ForumChannel):
                 await self._retag(parent, int(thread.thread_id), conversation)
+            else:
+                await self._rename(int(thread.thread_id), conversation)
 
     async def post_messages(
         self, thread: ThreadRef, conversation: ConversationView, messages: list[MessageView]
@@ -320,6 +322,16 @@ class DiscordChat:
         await self.client.http.edit_channel(
             thread_id, applied_tags=[str(t) for t in wanted[0]], name=wanted[1]
         )
+        self._applied[thread_id] = wanted
+
+    async def _rename(self, thread_id: int, conversation: ConversationView) -> None:
+        """A text channel's thread is named after the lead too (renamed with them)."""
+        wanted = ((), render.thread_name(conversation))
+        if self._applied.get(thread_id) == wanted:
+            return
+        known = self.client.get_channel(thread_id)
+        if known is None or getattr(known, "name", None) != wanted[1]:
+            await self.client.http.edit_channel(thread_id, name=wanted[1])
         self._applied[thread_id] = wanted
 
     async def _webhook(self, parent: discord.abc.GuildChannel) -> discord.Webhook | None:

@@ -16,10 +16,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.commands import Command
 from bot.results import Queued
-from bot.types import Actor, ChatRef
+from bot.types import ChatRef
 from bridges.slack import views
 from bridges.slack.listeners import run_command
-from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, draft_meta, message_id, place_meta
+from bridges.slack.meta import (
+    STALE_BUTTON,
+    STALE_FORM,
+    Stale,
+    actor_of,
+    draft_meta,
+    message_id,
+    place_meta,
+)
 
 if TYPE_CHECKING:
     from bridges.slack.plugin import SlackPlugin
@@ -27,11 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHORTCUT_MODALS = {"sms_note": views.note_modal, "sms_assign": views.assign_modal}
-
-
-def _actor(body: dict[str, Any]) -> Actor:
-    user = body.get("user") or {}
-    return Actor("slack", str(user.get("id")), user.get("username") or user.get("name"))
 
 
 def _card_place(body: dict[str, Any]) -> ChatRef:
@@ -62,7 +65,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     facade = plugin.facade
 
     async def card_command(body: dict[str, Any], command: Command, respond: AsyncRespond) -> None:
-        result = await facade.command(_actor(body), _card_place(body), command)
+        result = await facade.command(actor_of(body), _card_place(body), command)
         await _say(respond, result.text)
 
     @app.action("sms_assign")
@@ -88,7 +91,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     @tracked
     async def on_draft(ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        actor, where = _actor(body), _card_place(body)
+        actor, where = actor_of(body), _card_place(body)
 
         async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
             await plugin.ephemeral(
@@ -110,7 +113,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         ack: Any, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        actor = _actor(body)
+        actor = actor_of(body)
         try:
             retried = message_id(action.get("value"))
         except Stale:
@@ -138,7 +141,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         text = _value(body, "draft", "text").get("value") or ""
         where = ChatRef("slack", meta.channel, meta.thread_ts)
         result = await facade.send_draft(
-            _actor(body), where, meta.conversation, text, ai=meta.ai, once=meta.once
+            actor_of(body), where, meta.conversation, text, ai=meta.ai, once=meta.once
         )
         if isinstance(result, Queued):
             await respond(text=f"✅ {result.text}", replace_original=True)
@@ -193,7 +196,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     @tracked
     async def on_close_shortcut(ack: Any, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        result = await facade.command(_actor(body), _message_place(body), Command("close"))
+        result = await facade.command(actor_of(body), _message_place(body), Command("close"))
         await _say(respond, result.text)
 
     @app.view(views.NOTE_MODAL)
@@ -231,7 +234,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             return
         await ack()
         where = ChatRef("slack", meta.channel, meta.thread_ts)
-        actor = _actor(body)
+        actor = actor_of(body)
         result = await facade.send_draft(
             actor, where, meta.conversation, text, ai=meta.ai, once=meta.once
         )
@@ -253,7 +256,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             return
         await ack()
         where = ChatRef("slack", channel, thread_ts)
-        actor = _actor(body)
+        actor = actor_of(body)
         result = await facade.command(actor, where, command)
         await plugin.ephemeral(where.channel, actor.user_id, result.text, thread_ts=where.thread_id)
 

@@ -16,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.contacts import profile_problem
 from bot.results import Refused
 from bot.types import LeadChange, LeadProfile
-from bridges.slack.actions import _actor, _card_place, _say
-from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, message_id
+from bridges.slack.actions import _card_place, _say
+from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, actor_of, message_id
+from bridges.slack.views import text_field
 
 if TYPE_CHECKING:
     from bridges.slack.plugin import SlackPlugin
@@ -37,23 +38,8 @@ def lead_modal(profile: LeadProfile, channel: str, thread_ts: str | None) -> dic
     """The form; `channel` and `thread_ts`: where a refusal is told after it closed."""
     blocks: list[dict[str, Any]] = []
     for key, label, limit, multiline in FIELDS:
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": key,
-            "max_length": limit,
-            "multiline": multiline,
-        }
-        value = getattr(profile, key)
-        if value:
-            element["initial_value"] = value[:limit]
         blocks.append(
-            {
-                "type": "input",
-                "block_id": key,
-                "optional": True,
-                "label": {"type": "plain_text", "text": label},
-                "element": element,
-            }
+            text_field(key, label, getattr(profile, key), limit=limit, multiline=multiline)
         )
     blocks.append(
         {
@@ -122,7 +108,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        actor = _actor(body)
+        actor = actor_of(body)
         try:
             conversation = message_id(action.get("value"))
         except Stale:
@@ -152,7 +138,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             await ack(response_action="errors", errors={"name": STALE_FORM})
             return
         await ack()
-        actor = _actor(body)
+        actor = actor_of(body)
         result = await facade.edit_lead(actor, conversation, LeadChange(**values))
         # The form has closed: a refusal (no permission) is told in the thread, privately.
         if isinstance(result, Refused):

@@ -21,7 +21,7 @@ from bot.domain.commands import Command
 from bot.ports import Rejected, RetryLater, ThreadGone
 from bot.results import Drafted, FileReady, Listed, Noted, Queued, Reported, Result
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile
-from bridges.slack import render, views
+from bridges.slack import render, settings_form, views
 from bridges.slack.files import FileRefused
 
 if TYPE_CHECKING:
@@ -97,8 +97,12 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
         where = ChatRef("slack", channel, None, None, command.get("team_id"))
         actor = Actor("slack", user, command.get("user_name"))
         trigger = command.get("trigger_id")  # one per invocation: a replay repeats it
+        text = command.get("text") or ""
+        if text.strip().lower() == "settings":
+            await settings_form.open_settings(plugin, actor, where, trigger, answer)
+            return
         once = f"command:{trigger}" if trigger else None
-        await run_command(plugin, actor, where, command.get("text") or "", answer, once=once)
+        await run_command(plugin, actor, where, text, answer, once=once)
 
     @app.event("app_home_opened")
     @tracked

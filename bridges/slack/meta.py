@@ -8,8 +8,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.types import Actor
+
 STALE_BUTTON = "This button is out of date; nothing was done. Use the conversation's card again."
 STALE_FORM = "This form is out of date; nothing was done. Close it and start again."
+
+
+def actor_of(body: dict[str, Any]) -> Actor:
+    """Who clicked or sent a form."""
+    user = body.get("user") or {}
+    return Actor("slack", str(user.get("id")), user.get("username") or user.get("name"))
 
 
 class Stale(Exception):

@@ -27,7 +27,15 @@ from bot.delivery.pacing import Pacer
 from bot.plugins import Context
 from bot.ports import Rejected, RetryLater, ThreadGone
 from bot.results import FileReady
-from bridges.slack import SlackSettings, actions, lead_form, listeners, recovery, render
+from bridges.slack import (
+    SlackSettings,
+    actions,
+    lead_form,
+    listeners,
+    recovery,
+    render,
+    settings_form,
+)
 from bridges.slack.chat import SlackChat
 from bridges.slack.files import Files
 from bridges.slack.gate import Gate, Refused
@@ -69,6 +77,7 @@ class SlackPlugin:
         listeners.register(self.app, self)
         actions.register(self.app, self)
         lead_form.register(self.app, self)
+        settings_form.register(self.app, self)
 
     @property
     def team_url(self) -> str:

@@ -57,6 +57,36 @@ def note_modal(channel: str, thread_ts: str) -> dict[str, Any]:
     }
 
 
+def text_field(
+    key: str,
+    label: str,
+    value: str | None,
+    *,
+    limit: int,
+    multiline: bool,
+    hint: str | None = None,
+) -> dict[str, Any]:
+    """An optional text input of a form, its block and action both named `key`."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": key,
+        "max_length": limit,
+        "multiline": multiline,
+    }
+    if value:
+        element["initial_value"] = value[:limit]
+    block = {
+        "type": "input",
+        "block_id": key,
+        "optional": True,
+        "label": _text("plain_text", label),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = _text("plain_text", hint)
+    return block
+
+
 def assign_modal(channel: str, thread_ts: str) -> dict[str, Any]:
     return {
         "type": "modal",

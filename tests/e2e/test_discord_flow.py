@@ -10,7 +10,7 @@ import aiohttp
 
 from bot.app import SmsBridge
 from standins.discord import DiscordStandIn
-from standins.discord_interactions import custom_ids
+from standins.discord_interactions import answered, custom_ids
 from standins.twilio import TwilioStandIn
 from tests.conftest import LEAD, wait_for
 from tests.discord_fixtures import (  # noqa: F401  (fixtures)
@@ -183,6 +183,14 @@ async def test_text_channel_route_gets_a_header_and_a_thread_from_it(
         await discord_api.message_create(thread["id"], SAM, "On it")
         await wait_for(lambda: twilio.messages)
         assert twilio.messages[0]["body"] == "On it"
+        # Named after the lead, like a forum post, and renamed with them.
+        ask = await discord_api.command_interaction(
+            thread["id"], SAM, "name", {"name": "Maria Lopez"}
+        )
+        await answered(discord_api, ask)
+        await wait_for(
+            lambda: discord_api.channels[thread["id"]]["name"].startswith("Maria Lopez · ")
+        )
     finally:
         await app.stop()
 

@@ -1,0 +1,130 @@
+"""`/sms settings` in Slack: for an admin a modal (views.open) with the organization's time
+zone, quiet hours, help text, reminder delay and AI voice; what the TOML declares is shown
+and not editable. A value the core refuses is shown under its field and the form stays
+open; saving tells the admin, in the channel, what changed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.results import Invalid, Refused, SettingsForm
+from bot.types import Actor, ChatRef
+from bridges.slack.meta import STALE_FORM, actor_of
+from bridges.slack.views import text_field
+
+if TYPE_CHECKING:
+    from bridges.slack.plugin import SlackPlugin
+
+SETTINGS_MODAL = "sms_settings_modal"
+# (key, label, hint, multiline, max length)
+FIELDS = (
+    ("timezone", "Time zone", "An IANA name, like America/Chicago or Europe/Madrid.", False, 64),
+    (
+        "quiet_hours",
+        "Quiet hours",
+        "Start and end, like 21:00 08:00: replies wait until the end. Empty: none.",
+        False,
+        32,
+    ),
+    ("help_text", "Answer to HELP", "What a lead who texts HELP gets back.", True, 320),
+    (
+        "remind_after_minutes",
+        "Remind after (minutes)",
+        "A lead waiting this long gets the assignee a reminder. 0: never.",
+        False,
+        5,
+    ),
+    ("voice", "AI voice", "How AI drafts sound, like: warm, brief, no emoji.", True, 300),
+)
+
+Answer = Callable[[str, list[dict[str, Any]] | None], Awaitable[None]]
+
+
+def settings_modal(form: SettingsForm, where: ChatRef) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = []
+    for key, label, hint, multiline, limit in FIELDS:
+        value = form.values.get(key, "")
+        if key in form.declared:
+            text = (
+                f"*{label}*: {value or '(none)'} · managed by the file (`{key}` in smsbridge.toml)"
+            )
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
+            continue
+        blocks.append(text_field(key, label, value, limit=limit, multiline=multiline, hint=hint))
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS_MODAL,
+        "private_metadata": json.dumps({"channel": where.channel, "team": where.workspace}),
+        "title": {"type": "plain_text", "text": "Settings"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*{form.organization}*"},
+            },
+            *blocks,
+        ],
+    }
+
+
+async def open_settings(
+    plugin: SlackPlugin, actor: Actor, where: ChatRef, trigger_id: str | None, answer: Answer
+) -> None:
+    """`/sms settings`: the form for an admin, the settings as text for anyone else."""
+    form = await plugin.facade.settings_form(actor, where)
+    if not isinstance(form, SettingsForm):
+        await answer(form.text, None)
+        return
+    try:
+        await plugin.client.views_open(
+            trigger_id=trigger_id or "", view=settings_modal(form, where)
+        )
+    except SlackApiError as exc:
+        await answer(f"Slack did not open the form ({exc.response.get('error')}).", None)
+
+
+def _typed(view: dict[str, Any]) -> dict[str, str]:
+    """The editable fields as sent ("" for one emptied)."""
+    values = (view.get("state") or {}).get("values") or {}
+    out = {}
+    for key, *_ in FIELDS:
+        if key in values:
+            value = (values[key].get(key) or {}).get("value")
+            out[key] = value if isinstance(value, str) else ""
+    return out
+
+
+def _place(raw: str | None) -> ChatRef | None:
+    try:
+        meta = json.loads(raw or "")
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get("channel"), str):
+        return None
+    team = meta.get("team")
+    return ChatRef("slack", meta["channel"], None, None, team if isinstance(team, str) else None)
+
+
+def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+    @app.view(SETTINGS_MODAL)
+    @plugin.tracked
+    async def on_settings_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = _typed(view)
+        where = _place(view.get("private_metadata"))
+        if where is None or not values:
+            await ack(response_action="errors", errors={k: STALE_FORM for k in values} or None)
+            return
+        actor = actor_of(body)
+        result = await plugin.facade.save_settings(actor, where, values)
+        if isinstance(result, Invalid):
+            await ack(response_action="errors", errors=result.errors)
+            return
+        await ack()
+        text = result.text if isinstance(result, Refused) else f"⚙️ {result.text}"
+        await plugin.ephemeral(where.channel, actor.user_id, text)
