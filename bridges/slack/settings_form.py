@@ -94,8 +94,10 @@ def _typed(view: dict[str, Any]) -> dict[str, str]:
     values = (view.get("state") or {}).get("values") or {}
     out = {}
     for key, *_ in FIELDS:
-        if key in values:
-            value = (values[key].get(key) or {}).get("value")
+        block = values.get(key)
+        if isinstance(block, dict):  # a field shown as an input (not the file's)
+            field = block.get(key)
+            value = field.get("value") if isinstance(field, dict) else None
             out[key] = value if isinstance(value, str) else ""
     return out
 
@@ -117,8 +119,11 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     async def on_settings_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = _typed(view)
         where = _place(view.get("private_metadata"))
-        if where is None or not values:
-            await ack(response_action="errors", errors={k: STALE_FORM for k in values} or None)
+        if where is None and values:
+            await ack(response_action="errors", errors={k: STALE_FORM for k in values})
+            return
+        if where is None or not values:  # every setting is the file's: nothing to save
+            await ack()
             return
         actor = actor_of(body)
         result = await plugin.facade.save_settings(actor, where, values)
