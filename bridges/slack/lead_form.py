@@ -1,5 +1,5 @@
 """The "Edit lead" form in Slack: the card's button opens a modal (views.open) holding the
-lead's name, email, company and notes; sending it edits the lead through the façade,
+lead's name, email, company, notes and custom fields; sending it edits the lead through the façade,
 which tells the thread what changed. A bad value is shown under its own field and the
 form stays open, so nothing typed is lost."""
 
@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.contacts import profile_problem
 from bot.results import Refused
 from bot.types import LeadChange, LeadProfile
+from bridges.slack import render
 from bridges.slack.actions import _card_place, _say
 from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, actor_of, message_id
 from bridges.slack.views import text_field
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from bridges.slack.plugin import SlackPlugin
 
 LEAD_MODAL = "sms_lead_modal"
+CUSTOM = "field:"  # block id prefix of a custom field's box
+MAX_CUSTOM = 10  # custom fields shown in the form (a modal holds 100 blocks)
+CUSTOM_LIMIT = 500
 EDIT_LEAD = "sms_edit_lead"
 # (block and action id, label, max length, multiline)
 FIELDS = (
@@ -41,6 +45,10 @@ def lead_modal(profile: LeadProfile, channel: str, thread_ts: str | None) -> dic
         blocks.append(
             text_field(key, label, getattr(profile, key), limit=limit, multiline=multiline)
         )
+    # The lead's custom fields (from a contacts import), each its own box; emptied, removed.
+    for key, value in sorted(profile.fields.items())[:MAX_CUSTOM]:
+        label = render.clip(key, 150)
+        blocks.append(text_field(CUSTOM + key, label, value, limit=CUSTOM_LIMIT, multiline=False))
     blocks.append(
         {
             "type": "context",
@@ -60,14 +68,24 @@ def lead_modal(profile: LeadProfile, channel: str, thread_ts: str | None) -> dic
     }
 
 
-def typed(view: dict[str, Any]) -> dict[str, str]:
-    """What the form holds now: every field, "" for an emptied one (it clears it)."""
+def typed(view: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """What the form holds now: the profile's fields and the custom ones, "" for an
+    emptied one (it clears it)."""
     values = (view.get("state") or {}).get("values") or {}
-    out = {}
+    out, custom = {}, {}
     for key, *_ in FIELDS:
-        value = ((values.get(key) or {}).get(key) or {}).get("value")
-        out[key] = value.strip() if isinstance(value, str) else ""
-    return out
+        out[key] = _value(values, key)
+    for block_id in values:
+        if isinstance(block_id, str) and block_id.startswith(CUSTOM):
+            custom[block_id.removeprefix(CUSTOM)] = _value(values, block_id)
+    return out, custom
+
+
+def _value(values: dict[str, Any], key: str) -> str:
+    block = values.get(key)
+    field = block.get(key) if isinstance(block, dict) else None
+    value = field.get("value") if isinstance(field, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
 def field_errors(values: dict[str, str]) -> dict[str, str]:
@@ -128,7 +146,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     @app.view(LEAD_MODAL)
     @plugin.tracked
     async def on_lead_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = typed(view)
+        values, custom = typed(view)
         if errors := field_errors(values):
             await ack(response_action="errors", errors=errors)
             return
@@ -139,7 +157,8 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             return
         await ack()
         actor = actor_of(body)
-        result = await facade.edit_lead(actor, conversation, LeadChange(**values))
+        change = LeadChange(**values, fields=custom)
+        result = await facade.edit_lead(actor, conversation, change)
         # The form has closed: a refusal (no permission) is told in the thread, privately.
         if isinstance(result, Refused):
             await plugin.ephemeral(channel, actor.user_id, result.text, thread_ts=thread_ts)

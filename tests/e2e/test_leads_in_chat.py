@@ -197,3 +197,42 @@ async def test_search_export_and_the_cost_of_a_reply_in_chat(
     await wait_for(lambda: any("U+2019" in t for t in sx.ephemerals_for("U0DANA")))
     note = next(t for t in sx.ephemerals_for("U0DANA") if "U+2019" in t)
     assert "UCS-2" in note and "`’`" in note
+
+
+async def test_custom_fields_from_an_import_are_edited_in_the_slack_form(
+    both: tuple[SlackEnv, DiscordStandIn],
+) -> None:
+    sx, _ = both
+    core = sx.app.core
+    assert core is not None
+    csv = f"phone,name,plan,gate code\n{LEAD},Maria Lopez,Gold,4411\n"
+    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    await sx.sms_in("Hello, about the roof")
+    header = await sx.header()
+    opened = len(sx.slack.views)
+    click = sp.block_actions_payload(
+        "sms_edit_lead", str(1), user_id="U0DANA", channel_id=SALES, message=header,
+        response_url=sx.slack.response_url(SALES, header["ts"]),
+    )  # fmt: skip
+    await sx.interact(click)
+    await wait_for(lambda: len(sx.slack.views) > opened)
+    modal = list(sx.slack.views.values())[-1]
+    boxes = {b["block_id"]: b for b in modal["blocks"] if b["type"] == "input"}
+    assert boxes["field:plan"]["element"]["initial_value"] == "Gold"
+    assert boxes["field:gate code"]["label"]["text"] == "gate code"
+
+    values = {"name": "Maria Lopez", "field:plan": "Platinum", "field:gate code": ""}
+    state = {k: {k: {"value": v}} for k, v in values.items()}
+    sent = sp.view_submission_payload(
+        modal["callback_id"], state, user_id="U0DANA", user_name="dana",
+        private_metadata=modal["private_metadata"], view_id=modal["id"],
+    )  # fmt: skip
+    answer = await sx.submit(sent)
+    assert answer == {}
+
+    async def saved() -> bool:
+        async with sx.app.db.session() as s:
+            lead = await s.get(Lead, 1)
+            return lead is not None and lead.fields == {"plan": "Platinum"}  # gate code removed
+
+    await wait_for(saved)
