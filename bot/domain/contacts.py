@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.domain.phones import InvalidPhone, normalize_phone
+from bot.types import LeadChange
 
 __all__ = [
     "COLUMNS",
@@ -38,15 +39,12 @@ class CsvError(ValueError):
 
 @dataclass(frozen=True)
 class Contact:
-    """One lead's profile from a row. None: the cell was empty (leave the field as is)."""
+    """One lead's profile from a row: the change it makes to the lead with that phone
+    (an empty cell is None: it leaves the field as it is)."""
 
     line: int
     phone: str
-    name: str | None = None
-    email: str | None = None
-    company: str | None = None
-    notes: str | None = None
-    fields: dict[str, str] = field(default_factory=dict)
+    change: LeadChange
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ def _contact(line: int, header: list[str], row: list[str], region: str) -> Conta
     for key, value in custom.items():
         if len(value) > _MAX_FIELD_VALUE:
             return RowError(line, f"{key} is longer than {_MAX_FIELD_VALUE} characters")
-    return Contact(line, phone, fields=custom, **own)
+    return Contact(line, phone, LeadChange(fields=custom, **own))
 
 
 def profile_problem(values: dict[str, str | None]) -> str | None:

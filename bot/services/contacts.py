@@ -16,7 +16,7 @@ from bot.core import Core
 from bot.domain.contacts import Contact, RowError, write_contacts
 from bot.services.access import check
 from bot.services.leads import apply_change, update_profile
-from bot.types import ContactsFile, LeadChange
+from bot.types import ContactsFile
 from storage.models import Lead, Member, Organization
 
 BATCH = 500
@@ -77,16 +77,6 @@ async def organization_region(core: Core, key: str | None) -> tuple[int, str]:
     return await core.run(work)
 
 
-def _change(contact: Contact) -> LeadChange:
-    return LeadChange(
-        name=contact.name,
-        email=contact.email,
-        company=contact.company,
-        notes=contact.notes,
-        fields=contact.fields,
-    )
-
-
 async def import_contacts(
     core: Core,
     organization_id: int,
@@ -134,9 +124,9 @@ async def _write(
                 lead = Lead(organization_id=organization_id, phone=contact.phone, fields={})
                 session.add(lead)
                 known[contact.phone] = lead
-                apply_change(lead, _change(contact))  # new: no conversation to tell
+                apply_change(lead, contact.change)  # new: no conversation to tell
                 counts["added"] += 1
-            elif await update_profile(core, session, lead, _change(contact)):
+            elif await update_profile(core, session, lead, contact.change):
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.contacts import Contact, CsvError, RowError, read_contacts, write_contacts
+from bot.types import LeadChange
 
 
 def read(text: str, region: str = "US") -> list[Contact | RowError]:
@@ -19,7 +20,9 @@ def read(text: str, region: str = "US") -> list[Contact | RowError]:
 def test_columns_in_any_order_and_case_and_others_become_custom_fields() -> None:
     (row,) = read("Name,PHONE,Email,plan\nMaria Lopez,(415) 555-0100,maria@example.com,gold\n")
     assert row == Contact(
-        2, "+14155550100", name="Maria Lopez", email="maria@example.com", fields={"plan": "gold"}
+        2,
+        "+14155550100",
+        LeadChange(name="Maria Lopez", email="maria@example.com", fields={"plan": "gold"}),
     )
 
 
@@ -28,12 +31,12 @@ def test_a_bad_row_is_reported_with_its_line_and_the_rest_are_read() -> None:
     assert [r.line for r in rows] == [2, 3, 5, 6]
     assert isinstance(rows[1], RowError) and "not a phone number" in str(rows[1])
     assert str(rows[3]) == "line 6: no phone number"
-    assert isinstance(rows[2], Contact) and rows[2].name == "Ann"
+    assert isinstance(rows[2], Contact) and rows[2].change.name == "Ann"
 
 
 def test_a_quoted_cell_over_two_lines_does_not_shift_later_line_numbers() -> None:
     rows = read('phone,notes\n+14155550100,"called twice\nno answer"\nbad,x\n')
-    assert rows[0].notes == "called twice\nno answer"  # type: ignore[union-attr]
+    assert rows[0].change.notes == "called twice\nno answer"  # type: ignore[union-attr]
     assert rows[1].line == 4
 
 
@@ -62,7 +65,7 @@ def test_an_unusable_header_stops_the_import_with_a_reason(text: str, says: str)
 
 def test_a_byte_order_mark_before_the_header_is_ignored() -> None:
     (row,) = read("\ufeffphone,name\n+14155550100,Maria\n")
-    assert isinstance(row, Contact) and row.name == "Maria"
+    assert isinstance(row, Contact) and row.change.name == "Maria"
 
 
 def test_an_export_never_hands_a_spreadsheet_a_formula_and_reads_back_the_same() -> None:
@@ -71,7 +74,7 @@ def test_an_export_never_hands_a_spreadsheet_a_formula_and_reads_back_the_same()
     assert "'=HYPERLINK(1)" in text and "+14155550100" in text
     (row,) = read(text)
     assert isinstance(row, Contact)
-    assert (row.name, row.notes) == ("=HYPERLINK(1)", "-5 off")
+    assert (row.change.name, row.change.notes) == ("=HYPERLINK(1)", "-5 off")
 
 
 cell = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30).map(str.strip)
@@ -90,5 +93,9 @@ def test_what_is_exported_imports_back_unchanged(
     text = "".join(write_contacts([{**lead, "fields": {"plan": plan}}], ["plan"]))
     (row,) = read(text)
     assert isinstance(row, Contact)
-    assert (row.name or "", row.company or "", row.notes or "") == (name, company, notes)
-    assert row.fields.get("plan", "") == plan
+    assert (row.change.name or "", row.change.company or "", row.change.notes or "") == (
+        name,
+        company,
+        notes,
+    )
+    assert row.change.fields.get("plan", "") == plan
