@@ -103,6 +103,10 @@ class Directory:
     members: list[MemberConfig] = field(default_factory=list)
     declared: bool = False
 
+    def channels(self, platform: str) -> list[str]:
+        """The channels the lines route to on `platform`, each once, sorted."""
+        return sorted({ln.routes[platform] for ln in self.lines if platform in ln.routes})
+
 
 @dataclass(frozen=True)
 class Settings:

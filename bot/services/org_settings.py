@@ -5,7 +5,6 @@ chat shows it as such and refuses to change it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,7 +36,8 @@ async def settings_command(
             f"{key} is managed by the file: edit `organizations.{org.key}.{key}` in "
             "smsbridge.toml (it applies at the next start)."
         )
-    shown = _apply(org, key, value.strip())
+    parsed, shown = _parse(key, value.strip(), org.timezone)
+    _set(org, key, parsed)
     done = Done(f"{key} is now {shown}.")
     await audit.record(core, session, member, done.text)
     return done
@@ -76,32 +76,23 @@ async def save_settings(
     changed = [
         k for k in KEYS if k not in declared and k in values and values[k].strip() != before[k]
     ]
-    scratch = _Scratch(org.timezone, org.quiet_hours, org.help_text, org.remind_after_minutes,
-                       org.voice)  # fmt: skip
-    errors = {}
+    # Every value is checked before any is set (quiet hours in the new time zone).
+    timezone, parsed, errors = org.timezone, {}, {}
     for key in changed:
         try:
-            _apply(scratch, key, _from_form(key, values[key]))
+            parsed[key] = _parse(key, _from_form(key, values[key]), timezone)
         except Denied as exc:
             errors[key] = str(exc)
+        else:
+            timezone = parsed[key][0] if key == "timezone" else timezone
     if errors:
         return Invalid(errors)
     said = []
-    for key in changed:
-        said.append(f"{key} is now {_apply(org, key, _from_form(key, values[key]))}.")
+    for key, (value, shown) in parsed.items():
+        _set(org, key, value)
+        said.append(f"{key} is now {shown}.")
         await audit.record(core, session, member, said[-1])
     return Done(" ".join(said) if said else "Nothing changed.")
-
-
-@dataclass
-class _Scratch:
-    """The settings a form would set, checked before the organization is touched."""
-
-    timezone: str
-    quiet_hours: list[str] | None
-    help_text: str | None
-    remind_after_minutes: int | None
-    voice: dict[str, Any] | None
 
 
 def _declared(core: Core, org: Organization) -> frozenset[str]:
@@ -132,35 +123,38 @@ def _from_form(key: str, value: str) -> str:
     return value
 
 
-def _apply(org: Organization | _Scratch, key: str, value: str) -> str:
-    """Set one setting from its chat text; returns it as shown. Denied when invalid."""
+def _parse(key: str, value: str, timezone: str) -> tuple[Any, str]:
+    """One setting from its chat text (quiet hours read in `timezone`): the value to
+    store and how it is shown. Denied when invalid."""
     if key == "timezone":
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise Denied(f"{value!r} is not a time zone; use one like America/Chicago.") from None
-        org.timezone = value
-        return value
+        return value, value
     if key == "quiet_hours":
         hours = None if value.lower() == "off" else value.split()
         try:
-            parse_quiet_hours(hours, org.timezone)
+            parse_quiet_hours(hours, timezone)
         except ValueError as exc:
             raise Denied(
                 f"{exc}. Example: `/sms settings quiet_hours 21:00 08:00` or `off`."
             ) from None
-        org.quiet_hours = hours
-        return " to ".join(hours) if hours else "off"
+        return hours, " to ".join(hours) if hours else "off"
     if key == "remind_after_minutes":
         if not value.isdigit() or int(value) > 10080:
             raise Denied("remind_after_minutes is a whole number of minutes, 0 (off) to 10080.")
-        org.remind_after_minutes = int(value)
-        return value
+        return int(value), value
+    if key == "voice":
+        return value, f"“{value}” (the tone of AI drafts)"
+    return value, f"“{value}”"
+
+
+def _set(org: Organization, key: str, value: Any) -> None:
     if key == "voice":
         org.voice = {**(org.voice or {}), "tone": value}
-        return f"“{value}” (the tone of AI drafts)"
-    org.help_text = value
-    return f"“{value}”"
+    else:
+        setattr(org, key, value)
 
 
 def _shown(org: Organization, declared: frozenset[str]) -> str:

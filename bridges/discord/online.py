@@ -28,9 +28,7 @@ async def check(settings: Settings) -> list[Check]:
         except (aiohttp.ClientError, OSError) as exc:
             return [Check("discord", False, f"cannot reach Discord (DISCORD_API_URL): {exc}")]
         results = [Check("discord", True, f"logged in as {client.user}")]
-        routed = sorted(
-            {ln.routes["discord"] for ln in settings.directory.lines if "discord" in ln.routes}
-        )
+        routed = settings.directory.channels("discord")
         for channel_id in routed:
             name = f"discord {channel_id}"
             try:

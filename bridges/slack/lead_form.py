@@ -18,7 +18,7 @@ from bot.results import Refused
 from bot.types import LeadChange, LeadProfile
 from bridges.slack import render
 from bridges.slack.actions import _card_place, _say
-from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, actor_of, message_id
+from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, actor_of, lead_meta, message_id
 from bridges.slack.views import text_field
 
 if TYPE_CHECKING:
@@ -97,22 +97,6 @@ def field_errors(values: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def form_meta(raw: str | None) -> tuple[int, str, str | None]:
-    """(conversation, channel, thread_ts) of a form we rendered; Stale otherwise."""
-    try:
-        meta = json.loads(raw or "")
-    except ValueError:
-        raise Stale from None
-    if not isinstance(meta, dict):
-        raise Stale
-    conversation, channel, thread_ts = (
-        meta.get(k) for k in ("conversation", "channel", "thread_ts")
-    )
-    if type(conversation) is not int or not isinstance(channel, str):
-        raise Stale
-    return conversation, channel, thread_ts if isinstance(thread_ts, str) else None
-
-
 def register(app: AsyncApp, plugin: SlackPlugin) -> None:
     facade = plugin.facade
 
@@ -151,7 +135,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
             await ack(response_action="errors", errors=errors)
             return
         try:
-            conversation, channel, thread_ts = form_meta(view.get("private_metadata"))
+            conversation, channel, thread_ts = lead_meta(view.get("private_metadata"))
         except Stale:
             await ack(response_action="errors", errors={"name": STALE_FORM})
             return

@@ -84,6 +84,21 @@ def place_meta(raw: str | None) -> tuple[str, str | None]:
     return _text(meta, "channel"), thread_ts or None
 
 
+def lead_meta(raw: str | None) -> tuple[int, str, str | None]:
+    """(conversation, channel, thread_ts) of an Edit lead form (lead_form.lead_modal)."""
+    conversation = _object(raw).get("conversation")
+    if type(conversation) is not int:
+        raise Stale
+    return (conversation, *place_meta(raw))
+
+
+def team_meta(raw: str | None) -> tuple[str, str | None]:
+    """(channel, team) a settings form was opened in (settings_form.settings_modal)."""
+    meta = _object(raw)
+    team = meta.get("team")
+    return _text(meta, "channel"), team if isinstance(team, str) else None
+
+
 def message_id(raw: str | None) -> int:
     """The message a Retry button names."""
     if not raw or not raw.isdigit() or len(raw) > 18:

@@ -26,9 +26,7 @@ async def check(settings: Settings) -> list[Check]:
     except (aiohttp.ClientError, OSError) as exc:
         return [Check("slack", False, f"cannot reach Slack (SLACK_API_URL): {exc}")]
     results = [Check("slack", True, f"bot {auth.get('user')} in workspace {auth.get('team')}")]
-    channels = sorted(
-        {ln.routes["slack"] for ln in settings.directory.lines if "slack" in ln.routes}
-    )
+    channels = settings.directory.channels("slack")
     for channel in channels:
         # conversations.history needs only the scope replies already need, and answers
         # not_in_channel where the bot could not post either.

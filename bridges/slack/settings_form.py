@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.results import Invalid, Refused, SettingsForm
 from bot.types import Actor, ChatRef
-from bridges.slack.meta import STALE_FORM, actor_of
+from bridges.slack.meta import STALE_FORM, Stale, actor_of, team_meta
 from bridges.slack.views import text_field
 
 if TYPE_CHECKING:
@@ -104,13 +104,10 @@ def _typed(view: dict[str, Any]) -> dict[str, str]:
 
 def _place(raw: str | None) -> ChatRef | None:
     try:
-        meta = json.loads(raw or "")
-    except ValueError:
+        channel, team = team_meta(raw)
+    except Stale:
         return None
-    if not isinstance(meta, dict) or not isinstance(meta.get("channel"), str):
-        return None
-    team = meta.get("team")
-    return ChatRef("slack", meta["channel"], None, None, team if isinstance(team, str) else None)
+    return ChatRef("slack", channel, None, None, team)
 
 
 def register(app: AsyncApp, plugin: SlackPlugin) -> None:

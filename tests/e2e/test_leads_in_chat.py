@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,27 @@ async def test_an_imported_name_shows_on_both_platforms_and_a_rename_reaches_bot
     assert sx.thread(header)[-1]["username"] == "Maria López"
 
 
+async def edit_lead_form(sx: SlackEnv, header: dict[str, Any]) -> dict[str, Any]:
+    """Dana clicks Edit lead on the card: the form Slack opened."""
+    opened = len(sx.slack.views)
+    click = sp.block_actions_payload(
+        "sms_edit_lead", str(1), user_id="U0DANA", channel_id=SALES, message=header,
+        response_url=sx.slack.response_url(SALES, header["ts"]),
+    )  # fmt: skip
+    await sx.interact(click)
+    await wait_for(lambda: len(sx.slack.views) > opened)
+    return list(sx.slack.views.values())[-1]
+
+
+def sent(modal: dict[str, Any], **values: str) -> dict[str, Any]:
+    """Dana sends the form with these values, by block id."""
+    state = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}
+    return sp.view_submission_payload(
+        modal["callback_id"], state, user_id="U0DANA", user_name="dana",
+        private_metadata=modal["private_metadata"], view_id=modal["id"],
+    )  # fmt: skip
+
+
 async def _started(both: tuple[SlackEnv, DiscordStandIn]) -> tuple[dict, dict]:  # type: ignore[type-arg]
     sx, api = both
     await sx.sms_in("Hello, about the roof")
@@ -94,27 +116,13 @@ async def test_renaming_from_the_slack_form_renames_the_lead_on_both_platforms(
 ) -> None:
     sx, api = both
     header, thread = await _started(both)
-    opened = len(sx.slack.views)
-    click = sp.block_actions_payload(
-        "sms_edit_lead", str(1), user_id="U0DANA", channel_id=SALES, message=header,
-        response_url=sx.slack.response_url(SALES, header["ts"]),
-    )  # fmt: skip
-    await sx.interact(click)
-    await wait_for(lambda: len(sx.slack.views) > opened)
-    modal = list(sx.slack.views.values())[-1]
+    modal = await edit_lead_form(sx, header)
     assert modal["title"]["text"] == "Edit lead"
 
-    def submitted(**values: str) -> dict:  # type: ignore[type-arg]
-        state = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}
-        return sp.view_submission_payload(
-            modal["callback_id"], state, user_id="U0DANA", user_name="dana",
-            private_metadata=modal["private_metadata"], view_id=modal["id"],
-        )  # fmt: skip
-
     # A bad email is shown under its field; the form stays open, nothing changes.
-    answer = await sx.submit(submitted(name="Maria Lopez", email="maria at home"))
+    answer = await sx.submit(sent(modal, name="Maria Lopez", email="maria at home"))
     assert answer["response_action"] == "errors" and "email" in answer["errors"]
-    answer = await sx.submit(submitted(name="Maria Lopez", email="maria@example.com"))
+    answer = await sx.submit(sent(modal, name="Maria Lopez", email="maria@example.com"))
     assert answer == {}
     await wait_for(lambda: "*Maria Lopez*" in sx.card())
     assert "maria@example.com" in sx.card()
@@ -209,25 +217,13 @@ async def test_custom_fields_from_an_import_are_edited_in_the_slack_form(
     await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
     await sx.sms_in("Hello, about the roof")
     header = await sx.header()
-    opened = len(sx.slack.views)
-    click = sp.block_actions_payload(
-        "sms_edit_lead", str(1), user_id="U0DANA", channel_id=SALES, message=header,
-        response_url=sx.slack.response_url(SALES, header["ts"]),
-    )  # fmt: skip
-    await sx.interact(click)
-    await wait_for(lambda: len(sx.slack.views) > opened)
-    modal = list(sx.slack.views.values())[-1]
+    modal = await edit_lead_form(sx, header)
     boxes = {b["block_id"]: b for b in modal["blocks"] if b["type"] == "input"}
     assert boxes["field:plan"]["element"]["initial_value"] == "Gold"
     assert boxes["field:gate code"]["label"]["text"] == "gate code"
 
     values = {"name": "Maria Lopez", "field:plan": "Platinum", "field:gate code": ""}
-    state = {k: {k: {"value": v}} for k, v in values.items()}
-    sent = sp.view_submission_payload(
-        modal["callback_id"], state, user_id="U0DANA", user_name="dana",
-        private_metadata=modal["private_metadata"], view_id=modal["id"],
-    )  # fmt: skip
-    answer = await sx.submit(sent)
+    answer = await sx.submit(sent(modal, **values))
     assert answer == {}
 
     async def saved() -> bool:
