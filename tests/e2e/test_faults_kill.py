@@ -136,7 +136,8 @@ async def test_sigkill_twenty_times_mid_burst(
             assert message.status == "unknown", f"{body} neither sent nor surfaced"
     notices = [t for tokens in inbound_tokens(slack, "Not sure the SMS").values() for t in tokens]
     assert len(notices) >= len(unknown), "every unknown send is surfaced in its thread"
-    assert len(unknown) <= KILLS * 2, "only sends in flight at a kill may be unknown"
+    # Sends run one at a time per conversation, so a kill cuts off at most one per lead.
+    assert len(unknown) <= KILLS * len(LEADS), "only sends in flight at a kill may be unknown"
     for phone, bodies in replies.items():
         went = [m["body"] for m in twilio.messages if m["to"] == phone]
         assert went == [b for b in bodies if b in went], "sends out of order"
