@@ -215,9 +215,17 @@ async def _load(conn: AsyncConnection, sql: _Sql, conversations: int, messages_p
         f"SELECT {d + 1} + n, 'chat.message', 'slack', {c + 1} + {conv}, {m + 1} + n, "
         f"{sql.json('{}')}, {outcome}, 1, {at}, {at}, {at} FROM {seq}"
     )
+    # Each message has its copy in its Slack thread, as a mirrored conversation does.
+    p = await _max_id(conn, "chat_posts")
+    with_, seq = sql.seq(total)
+    await run(
+        f"{with_}INSERT INTO chat_posts (id, message_id, platform, channel, post_id, authored) "
+        f"SELECT {p + 1} + n, {m + 1} + n, 'slack', 'CBULK', "
+        f"'1700000001.' || {sql.digits('n', 7)}, {sql.boolean('1 = 0')} FROM {seq}"
+    )
     if sql.pg:  # explicit ids were given: move the sequences past them
         for table in ("organizations", "lines", "members", "routes", "leads", "conversations",
-                      "threads", "messages", "deliveries"):  # fmt: skip
+                      "threads", "messages", "deliveries", "chat_posts"):  # fmt: skip
             await run(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT MAX(id) FROM {table}))"

@@ -12,19 +12,59 @@ import base64
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defaultload
 
 from bot.core import Core
 from bot.delivery import queue
 from bot.delivery.worker import Result
 from bot.metrics import THREADS_ADOPTED
 from bot.ports import ChatBridge, ThreadGone
-from bot.services.views import active_thread, conversation_view, message_view
+from bot.services.views import message_view, thread_ref, view_of
 from bot.types import ConversationView, MessageView, ThreadRef
-from storage.models import ChatPost, Conversation, Delivery, Message, Thread, ThreadOpening
+from storage.models import (
+    ChatPost,
+    Conversation,
+    Delivery,
+    Line,
+    Message,
+    Organization,
+    Route,
+    Thread,
+    ThreadOpening,
+)
 
 log = logging.getLogger(__name__)
+
+
+# Built once, bound per run: a run reads the conversation (with its lead, line and
+# assignee), its organization, the line's route and the active thread here in one
+# statement, and its messages with their posts in another (bench/e2e.py: seven before).
+_PLATFORM = bindparam("platform")
+_CONVERSATION = (
+    select(Conversation, Organization.name, Organization.timezone, Route.channel, Thread)
+    .join(Organization, Organization.id == Conversation.organization_id)
+    .outerjoin(Route, and_(Route.line_id == Conversation.line_id, Route.platform == _PLATFORM))
+    .outerjoin(
+        Thread,
+        and_(
+            Thread.conversation_id == Conversation.id,
+            Thread.platform == _PLATFORM,
+            Thread.active.is_(True),
+        ),
+    )
+    .where(Conversation.id == bindparam("cid"))
+    .order_by(Thread.id.desc())
+    .limit(1)
+    # The route is in the row: the line's list of routes is not loaded.
+    .options(defaultload(Conversation.line).lazyload(Line.routes))
+)
+_WITH_POSTS = (
+    select(Message, ChatPost.post_id)
+    .outerjoin(ChatPost, and_(ChatPost.message_id == Message.id, ChatPost.platform == _PLATFORM))
+    .where(Message.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 class ChatMirror:
@@ -47,27 +87,30 @@ class ChatMirror:
         refresh = any(d.kind != kind for d in deliveries)  # a header taken along
         deliveries = [d for d in deliveries if d.kind == kind]
         async with self.core.db.session() as session:
-            conversation = await session.get(Conversation, deliveries[0].conversation_id)
-            if conversation is None:
+            found = (
+                await session.execute(
+                    _CONVERSATION,
+                    {"cid": deliveries[0].conversation_id, "platform": self.platform},
+                )
+            ).first()
+            if found is None:
                 return Result("canceled", detail="conversation gone")
-            # The line's routes come loaded with the conversation.
-            route = next((r for r in conversation.line.routes if r.platform == self.platform), None)
-            if route is None:
+            conversation, org_name, org_zone, channel, row = found
+            if channel is None:
                 return Result("canceled", detail=f"line has no {self.platform} route")
-            view = await conversation_view(session, conversation)
-            thread = await active_thread(session, self.platform, conversation.id)
-            messages = await self._message_views(session, deliveries, view)
-            posted = await self._posted(session, [d.message_id for d in deliveries])
+            view = view_of(conversation, org_name, org_zone)
+            thread = None if row is None else thread_ref(row)
+            messages, posted = await self._messages(session, deliveries, view)
         fresh = False  # a header card made in this run shows `view` already
         if thread is None:
-            thread, fresh = await self._create(route.channel, view, None), True
+            thread, fresh = await self._create(channel, view, None), True
             if kind == queue.CHAT_HEADER:
                 return Result()
         try:
             result = await self._apply(kind, deliveries, thread, view, messages, posted)
         except ThreadGone:
             log.info("thread %s on %s is gone; opening a new one", thread.thread_id, self.platform)
-            thread, fresh = await self._replace(thread, route.channel, view), True
+            thread, fresh = await self._replace(thread, channel, view), True
             result = await self._apply(kind, deliveries, thread, view, messages, posted)
         if refresh and not fresh:
             await self._refresh_along(thread, view, result)
@@ -179,25 +222,22 @@ class ChatMirror:
 
         return finish
 
-    async def _message_views(
+    async def _messages(
         self, session: AsyncSession, deliveries: list[Delivery], view: ConversationView
-    ) -> dict[int, MessageView]:
+    ) -> tuple[dict[int, MessageView], dict[int, str]]:
+        """The deliveries' messages, and the post each already has on this platform."""
         ids = [d.message_id for d in deliveries if d.message_id]
         if not ids:
-            return {}
-        rows = await session.scalars(select(Message).where(Message.id.in_(ids)))
-        return {m.id: message_view(m, view.lead_display, self.core.media_url) for m in rows}
-
-    async def _posted(self, session: AsyncSession, message_ids: list[int | None]) -> dict[int, str]:
-        ids = [i for i in message_ids if i]
-        if not ids:
-            return {}
-        rows = await session.execute(
-            select(ChatPost.message_id, ChatPost.post_id).where(
-                ChatPost.message_id.in_(ids), ChatPost.platform == self.platform
-            )
-        )
-        return {mid: pid for mid, pid in rows}
+            return {}, {}
+        rows = await session.execute(_WITH_POSTS, {"ids": ids, "platform": self.platform})
+        views: dict[int, MessageView] = {}
+        posted: dict[int, str] = {}
+        for message, post_id in rows:
+            if message.id not in views:
+                views[message.id] = message_view(message, view.lead_display, self.core.media_url)
+            if post_id is not None:
+                posted[message.id] = post_id
+        return views, posted
 
     async def _create(
         self, channel: str, view: ConversationView, previous: ThreadRef | None

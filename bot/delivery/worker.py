@@ -20,17 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, and_, bindparam, exists, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import metrics
 from bot.core import Core
-from bot.delivery import queue
+from bot.delivery import queue, statements
+from bot.delivery.statements import ATTEMPTS, CLOSE, FOLLOWING, LANE_PENDING, NEXT_DUE, TAKE
 from bot.jobs import Backoff, JobLoop
 from bot.ports import Rejected, RetryLater
-from storage.models import Delivery, DeliveryAttempt
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,6 @@ class Handler(Protocol):
 
 
 RETRY = Backoff(cap=300.0, limit=10)
-TABLE, ATTEMPTS = Delivery.__table__, DeliveryAttempt.__table__
 
 
 class Worker:
@@ -87,17 +86,8 @@ class Worker:
         # Woken by Core.wake(), after any commit that queued a delivery.
         self.loop = JobLoop(f"delivery-worker-{self.name}", self._step, poll=poll, signal=core.work)
         self._last_renewal = self._last_recovery = core.now()
-        self._heads = self._heads_query()
+        self._heads = statements.heads(list(handlers))
         self._saturated = False  # the last claim took as many heads as it could
-        self._lane_pending = (
-            select(Delivery.id)
-            .where(
-                Delivery.conversation_id == bindparam("c"),
-                Delivery.lane == bindparam("l"),
-                Delivery.status == "pending",
-            )
-            .limit(1)
-        )
 
     def start(self) -> None:
         self.loop.start()
@@ -182,40 +172,10 @@ class Worker:
         """Until the next delivery planned later than `now` (a retry, the undo window),
         at most `poll`: work another process queued is picked up by then."""
         async with self.core.db.session() as session:
-            next_at = await session.scalar(
-                select(Delivery.run_at)
-                .where(Delivery.status == "pending", Delivery.run_at > now)
-                .order_by(Delivery.run_at)
-                .limit(1)
-            )
+            next_at = await session.scalar(NEXT_DUE, {"now": now})
         if next_at is None:
             return self.poll
         return max(0.01, min(self.poll, (next_at - self.core.now()).total_seconds()))
-
-    def _heads_query(self) -> Select[tuple[Delivery]]:
-        """Built once (bound `now` and `limit`): building this statement, with its alias
-        and correlated EXISTS, cost more than running it (bench/e2e.py)."""
-        earlier = aliased(Delivery)
-        blocked = exists().where(
-            and_(
-                earlier.conversation_id == Delivery.conversation_id,
-                earlier.lane == Delivery.lane,
-                earlier.id < Delivery.id,
-                earlier.status.in_(("pending", "running")),
-            )
-        )
-        query = (
-            select(Delivery)
-            .where(Delivery.status == "pending", Delivery.run_at <= bindparam("now"), ~blocked)
-            # Oldest due first, in ix_deliveries_due order: ordering by id alone let
-            # SQLite's planner scan every delivery ever made (test_scale_indexes).
-            .order_by(Delivery.run_at, Delivery.id)
-            .limit(bindparam("limit"))
-            # PostgreSQL: heads another process is claiming right now are skipped, not
-            # waited for (the conditional UPDATE in _take still guards every claim).
-            .with_for_update(skip_locked=True, of=Delivery)
-        )
-        return query.where(Delivery.lane.in_(list(self.handlers)))
 
     async def _claim(self, limit: int) -> list[list[Delivery]]:
         """Heads and their follow-ups, taken with one UPDATE for the heads and one for
@@ -252,15 +212,7 @@ class Worker:
         if not deliveries:
             return set()
         result = await session.execute(
-            update(TABLE)
-            .where(TABLE.c.id.in_([d.id for d in deliveries]), TABLE.c.status == "pending")
-            .values(
-                status="running",
-                lease_until=lease_until,
-                worker=self.name,
-                attempts=TABLE.c.attempts + 1,
-            )
-            .returning(TABLE.c.id)
+            TAKE, {"ids": [d.id for d in deliveries], "lease": lease_until, "worker": self.name}
         )
         taken = set(result.scalars())
         for delivery in deliveries:
@@ -279,15 +231,8 @@ class Worker:
         inbound SMS queues) join the batch without counting toward `extra`."""
         along = getattr(self.handlers[head.lane], "absorbs", {}).get(head.kind, frozenset())
         following = await session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.conversation_id == head.conversation_id,
-                Delivery.lane == head.lane,
-                Delivery.id > head.id,
-                Delivery.status.in_(("pending", "running")),
-            )
-            .order_by(Delivery.id)
-            .limit(extra + len(along))
+            FOLLOWING,
+            {"c": head.conversation_id, "l": head.lane, "h": head.id, "n": extra + len(along)},
         )
         chosen: list[Delivery] = []
         alike = 0
@@ -328,21 +273,22 @@ class Worker:
         async with self.core.db.session() as session, session.begin():
             if result.finish is not None:
                 await result.finish(session)
-            # One UPDATE and one INSERT (Core, executemany) for the whole batch.
+            # One UPDATE for the whole batch, and one INSERT (Core, executemany) of its
+            # attempts unless all went through at the first try: the delivery row says
+            # that already, and the history is for what went wrong (bench/e2e.py).
             await session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_([delivery.id for delivery in batch]))
-                .values(
-                    status=result.status,
-                    finished_at=now,
-                    lease_until=None,
-                    last_error=result.detail,
+                CLOSE,
+                {
+                    "ids": [d.id for d in batch],
+                    "status": result.status,
+                    "now": now,
+                    "detail": result.detail,
+                },
+            )
+            if result.status != "done" or any(d.attempts > 1 for d in batch):
+                await session.execute(
+                    insert(ATTEMPTS), _attempts(batch, now, result.status, result.detail)
                 )
-                .execution_options(synchronize_session=False)
-            )
-            await session.execute(
-                insert(ATTEMPTS), _attempts(batch, now, result.status, result.detail)
-            )
             if result.status == "failed":
                 for delivery in batch:
                     await handler.gave_up(session, delivery, result.detail or "failed")
@@ -352,7 +298,7 @@ class Worker:
                 self._saturated
                 or session.info.get(queue.QUEUED, False)
                 or await session.scalar(
-                    self._lane_pending, {"c": batch[0].conversation_id, "l": batch[0].lane}
+                    LANE_PENDING, {"c": batch[0].conversation_id, "l": batch[0].lane}
                 )
                 is not None
             )

@@ -50,6 +50,40 @@ MEDIA, DELIVERIES = Media.__table__, Delivery.__table__
 # Automation settings that act on an inbound SMS (answer it, or screen its sender).
 ACTING = ("away_message", "ack_message", "block_keywords")
 
+# Built once, bound per batch: building a statement cost more than running it (the
+# e2e profile, bench/RESULTS.md). Both columns of the (organization, phone) key go by
+# IN: one index range per pair.
+_LINES = (
+    select(Line.phone, Line.id, Line.organization_id, Line.default_assignee_id,
+           Organization.automations)
+    .join(Organization, Organization.id == Line.organization_id)
+    .where(Line.phone.in_(bindparam("phones", expanding=True)))
+)  # fmt: skip
+_ROUTES = select(Route.line_id, Route.platform).where(
+    Route.line_id.in_(bindparam("ids", expanding=True))
+)
+_LEADS = select(Lead.organization_id, Lead.phone, Lead.id, Lead.blocked).where(
+    Lead.organization_id.in_(bindparam("orgs", expanding=True)),
+    Lead.phone.in_(bindparam("phones", expanding=True)),
+)
+_CONVERSATIONS = (
+    select(Conversation.line_id, Conversation.lead_id, Conversation.id, Conversation.status,
+           Member.notify)
+    .outerjoin(Member, Member.id == Conversation.assignee_id)
+    .where(Conversation.lead_id.in_(bindparam("ids", expanding=True)))
+)  # fmt: skip
+_HEADERS_WAITING = select(Delivery.conversation_id, Delivery.lane).where(
+    Delivery.conversation_id.in_(bindparam("ids", expanding=True)),
+    Delivery.kind == queue.CHAT_HEADER,
+    Delivery.status == "pending",
+)
+_NEW_LEADS = insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True)
+_NEW_CONVERSATIONS = insert(CONVERSATIONS).returning(
+    CONVERSATIONS.c.id, sort_by_parameter_order=True
+)
+_NEW_MESSAGES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
+_NEW_MEDIA, _NEW_DELIVERIES = insert(MEDIA), insert(DELIVERIES)
+
 
 @dataclass
 class _Line:
@@ -123,26 +157,14 @@ def _sender(raw: str) -> str | None:
 
 
 async def _lines(core: Core, session: AsyncSession, phones: set[str]) -> dict[str, _Line]:
-    rows = await session.execute(
-        select(
-            Line.phone,
-            Line.id,
-            Line.organization_id,
-            Line.default_assignee_id,
-            Organization.automations,
-        )
-        .join(Organization, Organization.id == Line.organization_id)
-        .where(Line.phone.in_(phones))
-    )
+    rows = await session.execute(_LINES, {"phones": list(phones)})
     lines = {
         phone: _Line(line_id, org_id, assignee, not any((auto or {}).get(k) for k in ACTING))
         for phone, line_id, org_id, assignee, auto in rows
     }
     by_id = {line.id: line for line in lines.values()}
     if by_id:
-        routes = await session.execute(
-            select(Route.line_id, Route.platform).where(Route.line_id.in_(list(by_id)))
-        )
+        routes = await session.execute(_ROUTES, {"ids": list(by_id)})
         for line_id, platform in routes:
             if platform in core.chat_platforms:
                 by_id[line_id].platforms.append(platform)
@@ -155,12 +177,12 @@ async def _find(session: AsyncSession, common: list[_Sms]) -> list[_Sms]:
     """Fill in the leads and conversations that exist; returns the SMS that need the
     one-by-one path after all (a blocked number, a closed conversation, an assignee to
     mention, a new conversation that gets a default assignee)."""
-    # Both columns of the (organization, phone) key by IN: one index range per pair.
     leads = await session.execute(
-        select(Lead.organization_id, Lead.phone, Lead.id, Lead.blocked).where(
-            Lead.organization_id.in_({s.line.organization_id for s in common}),
-            Lead.phone.in_({s.phone for s in common}),
-        )
+        _LEADS,
+        {
+            "orgs": list({s.line.organization_id for s in common}),
+            "phones": list({s.phone for s in common}),
+        },
     )
     found = {(org, phone): (lead_id, blocked) for org, phone, lead_id, blocked in leads}
     later: list[_Sms] = []
@@ -172,17 +194,7 @@ async def _find(session: AsyncSession, common: list[_Sms]) -> list[_Sms]:
     lead_ids = {s.lead_id for s in common if s.lead_id is not None and s not in later}
     conversations = {}
     if lead_ids:
-        rows = await session.execute(
-            select(
-                Conversation.line_id,
-                Conversation.lead_id,
-                Conversation.id,
-                Conversation.status,
-                Member.notify,
-            )
-            .outerjoin(Member, Member.id == Conversation.assignee_id)
-            .where(Conversation.lead_id.in_(lead_ids))
-        )
+        rows = await session.execute(_CONVERSATIONS, {"ids": list(lead_ids)})
         conversations = {(line, lead): (cid, st, notify) for line, lead, cid, st, notify in rows}
     for s in common:
         if s in later:
@@ -209,7 +221,7 @@ async def _write(
         # Two SMS of one new lead (on two lines) make one lead.
         keys = list(dict.fromkeys((s.line.organization_id, s.phone) for s in new_leads))
         ids = await session.scalars(
-            insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True),
+            _NEW_LEADS,
             [
                 {"organization_id": org, "phone": phone, "fields": {}, "created_at": now}
                 for org, phone in keys
@@ -220,31 +232,23 @@ async def _write(
             s.lead_id = made[(s.line.organization_id, s.phone)]
     fresh = [s for s in common if s.conversation_id is None]
     if fresh:
-        ids = await session.scalars(
-            insert(CONVERSATIONS).returning(CONVERSATIONS.c.id, sort_by_parameter_order=True),
-            [_conversation(s, now) for s in fresh],
-        )
+        ids = await session.scalars(_NEW_CONVERSATIONS, [_conversation(s, now) for s in fresh])
         for s, conversation_id in zip(fresh, ids, strict=True):
             s.conversation_id, s.new_conversation = conversation_id, True
     known = [s for s in common if not s.new_conversation]
     if known:
         await session.execute(_TOUCH, [{"cid": s.conversation_id, "now": now} for s in known])
-    message_ids = list(
-        await session.scalars(
-            insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True),
-            [_message(s, now) for s in common],
-        )
-    )
+    message_ids = list(await session.scalars(_NEW_MESSAGES, [_message(s, now) for s in common]))
     media = [
         {"message_id": mid, "url": m.url, "content_type": m.content_type}
         for s, mid in zip(common, message_ids, strict=True)
         for m in s.sms.media
     ]
     if media:
-        await session.execute(insert(MEDIA), media)
+        await session.execute(_NEW_MEDIA, media)
     deliveries = await _deliveries(session, common, message_ids, now)
     if deliveries:
-        await session.execute(insert(DELIVERIES), deliveries)
+        await session.execute(_NEW_DELIVERIES, deliveries)
         session.info[queue.QUEUED] = True
     for s, mid in zip(common, message_ids, strict=True):
         outcomes[s.index] = Done("stored", conversation_id=s.conversation_id, message_id=mid)
@@ -304,13 +308,7 @@ async def _deliveries(
     waiting: set[tuple[int, str]] = set()
     known = [s.conversation_id for s in common if not s.new_conversation]
     if known:
-        rows = await session.execute(
-            select(Delivery.conversation_id, Delivery.lane).where(
-                Delivery.conversation_id.in_(known),
-                Delivery.kind == queue.CHAT_HEADER,
-                Delivery.status == "pending",
-            )
-        )
+        rows = await session.execute(_HEADERS_WAITING, {"ids": known})
         waiting = {(cid, lane) for cid, lane in rows if cid is not None}
     rows_out: list[dict[str, object]] = []
     for s, mid in zip(common, message_ids, strict=True):

@@ -78,6 +78,9 @@ class Intake:
             .where(ReceivedSms.id == bindparam("id"))
             .with_for_update(skip_locked=True, of=ReceivedSms)
         )
+        self._done = delete(ReceivedSms).where(ReceivedSms.id.in_(bindparam("ids", expanding=True)))
+        self._any_waiting = self._waiting_rows().limit(1)
+        self._insert_rows = insert(ReceivedSms.__table__)
         self._lines: set[str] = set()
         self._more = True  # received SMS may be waiting (rows of an earlier run, too)
         # Received SMS per transaction: halved when a batch overran its time, doubled
@@ -173,7 +176,7 @@ class Intake:
                 rows.append(_row(sms, now))
                 results.append("stored")
         if rows:
-            await conn.execute(insert(ReceivedSms.__table__), rows)
+            await conn.execute(self._insert_rows, rows)
         return results
 
     def start(self) -> None:
@@ -267,11 +270,9 @@ class Intake:
         if not taken:
             return None
         outcomes = await apply_batch(self.core, session, [sms for _, sms in taken])
-        await session.execute(
-            delete(ReceivedSms).where(ReceivedSms.id.in_([row_id for row_id, _ in taken]))
-        )
+        await session.execute(self._done, {"ids": [row_id for row_id, _ in taken]})
         # Whether to look again at once, or wait for the next webhook (or the poll).
-        self._more = await session.scalar(self._waiting_rows().limit(1)) is not None
+        self._more = await session.scalar(self._any_waiting) is not None
         return outcomes
 
     async def _apply_alone(self, row_id: int, sms: InboundSms) -> None:

@@ -61,23 +61,32 @@ async def conversation_view(
         )
     ).one_or_none()
     org_name, org_zone = org if org else ("", "UTC")
+    text = await last_text(session, conversation.id) if preview else ""
+    return view_of(conversation, org_name, org_zone, preview=text)
+
+
+def view_of(
+    conversation: Conversation, org_name: str | None, org_zone: str, *, preview: str = ""
+) -> ConversationView:
+    """The view of a conversation loaded with its lead, line and assignee, and the name
+    and time zone of its organization read by the caller (often in the same query)."""
     lead = conversation.lead
     return ConversationView(
         id=conversation.id,
         organization=org_name or "",
         lead_id=conversation.lead_id,
-        lead_phone=conversation.lead.phone,
-        lead_name=conversation.lead.name,
+        lead_phone=lead.phone,
+        lead_name=lead.name,
         line_phone=conversation.line.phone,
         line_label=conversation.line.label,
         status=conversation.status,
         state=derived_state(conversation),
         assignee=member_view(conversation.assignee),
         tags=tuple(conversation.tags or ()),
-        opted_out=conversation.lead.opted_out,
+        opted_out=lead.opted_out,
         unread_count=conversation.unread_count,
         last_message_at=conversation.last_message_at,
-        preview=await last_text(session, conversation.id) if preview else "",
+        preview=preview,
         lead_email=lead.email,
         lead_company=lead.company,
         lead_zone=lead_time_zone(lead.phone, org_zone),

@@ -199,10 +199,11 @@ async def test_slack_errors_are_retried_and_the_sms_reaches_the_thread(
     await wait_for(lambda: chat_done(env.app), timeout=10)
     await asyncio.sleep(fault.get("delay", 0.0) + 0.2)  # a late copy would land by now
     assert 1 <= env.texts(header).count("Second message") <= at_most
-    tried = await attempts(env.app, "chat.message")
-    assert tried[-1][0] == "done"
+    tried = [o for o, _ in await attempts(env.app, "chat.message")]
+    # A first-try success leaves no attempt row; a history with retries ends in "done".
+    assert tried == [] or tried[-1] == "done", tried
     if worker_retry is not None:
-        assert [o for o, _ in tried].count("retry") == int(worker_retry), tried
+        assert tried.count("retry") == int(worker_retry), tried
     async with env.app.db.session() as s:
         threads = list(await s.scalars(select(Thread)))
     assert len(threads) == 1 and len(env.headers(SALES)) == 1, "no second thread"

@@ -56,13 +56,15 @@ async def count(bridge: SmsBridge, model: object, *where: object) -> int:
 
 
 async def traffic(bridge: SmsBridge, twilio: TwilioStandIn, text: str) -> None:
-    """An SMS in on each line and a reply sent: messages, deliveries, attempts."""
+    """An SMS in on each line and a reply sent at the second try (Twilio asks to wait):
+    messages, deliveries, attempts."""
     url = bridge.settings.public_url + "/twilio/sms"
     for line in (LINE, GLOBEX_LINE):
         status, _ = await twilio.send_inbound(url, from_=LEAD, to=line, body=text)
         assert status == 200
     await applied(bridge)
     assert bridge.core is not None
+    twilio.fail_next(429, retry_after=0.05, path_contains="Messages.json")
     outcome = await queue_reply(bridge.core, f"re: {text}", phone=LEAD)
     assert outcome.ok, outcome.text
 

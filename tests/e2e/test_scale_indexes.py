@@ -22,12 +22,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.dataset import BENCH_LINE, Loaded, lead_phone_of, load
 from bot.config import Settings
 from bot.core import Core
+from bot.delivery import queue
+from bot.delivery.chat import ChatMirror
 from bot.delivery.worker import Result, Worker
 from bot.services.intake import Intake
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from bot.types import InboundSms
 from storage.db import Database
-from storage.models import Base, Conversation, Delivery, Lead, Line, Member
+from storage.models import (
+    Base,
+    Conversation,
+    Delivery,
+    Lead,
+    Line,
+    Member,
+    Message,
+    Route,
+    Thread,
+)
 from storage.search import search_objects
 from tests.pg import TEST_URL, throwaway_database
 
@@ -217,3 +229,44 @@ async def test_delivery_worker_queries_use_indexes(loaded: tuple[Database, Loade
         await worker.recover(all_running=False)
 
     assert_indexed(db, await plans(db, await captured(db, calls)))
+
+
+class _Mirrored:
+    """A chat bridge that takes every post: the run's reads are what is measured."""
+
+    platform = "slack"
+
+    async def post_messages(self, thread: Any, view: Any, messages: list[Any]) -> list[str]:
+        return [f"post{m.id}" for m in messages]
+
+    async def update_header(self, thread: Any, view: Any) -> None: ...
+
+
+async def test_chat_mirror_reads_use_indexes(loaded: tuple[Database, Loaded]) -> None:
+    """Mirroring an SMS reads its conversation, route, thread, message and posts by key."""
+    db, _ = loaded
+    async with db.session() as s, s.begin():
+        conversation = await s.scalar(
+            select(Conversation).join(Thread, Thread.conversation_id == Conversation.id).limit(1)
+        )
+        assert conversation is not None
+        message_id = await s.scalar(
+            select(Message.id).where(Message.conversation_id == conversation.id).limit(1)
+        )
+        if await s.scalar(select(Route.id).where(Route.line_id == conversation.line_id)) is None:
+            s.add(Route(line_id=conversation.line_id, platform="slack", channel="C0SALES"))
+    core = Core(db, Settings(database_url=db.url), chat_platforms={"slack"})
+    mirror = ChatMirror(core, _Mirrored())  # type: ignore[arg-type]
+    batch = [
+        Delivery(kind=kind, lane="slack", conversation_id=conversation.id, message_id=mid)
+        for kind, mid in ((queue.CHAT_MESSAGE, message_id), (queue.CHAT_HEADER, None))
+    ]
+
+    async def calls() -> None:
+        result = await mirror.run(batch)
+        # The dataset's message has its chat post already: nothing is posted again.
+        assert result.status == "done" and result.finish is None
+
+    found = await plans(db, await captured(db, calls))
+    assert len(found) == 3, list(found)  # conversation, messages with posts, their media
+    assert_indexed(db, found)
