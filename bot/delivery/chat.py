@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import Row, and_, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defaultload
 
@@ -21,13 +23,15 @@ from bot.delivery import queue
 from bot.delivery.worker import Result
 from bot.metrics import THREADS_ADOPTED
 from bot.ports import ChatBridge, ThreadGone
-from bot.services.views import message_view, thread_ref, view_of
-from bot.types import ConversationView, MessageView, ThreadRef
+from bot.services.views import media_view, message_view, thread_ref, view_of
+from bot.types import ConversationView, MediaView, MessageView, ThreadRef
 from storage.models import (
     ChatPost,
     Conversation,
     Delivery,
     Line,
+    Media,
+    Member,
     Message,
     Organization,
     Route,
@@ -60,10 +64,23 @@ _CONVERSATION = (
     # The route is in the row: the line's list of routes is not loaded.
     .options(defaultload(Conversation.line).lazyload(Line.routes))
 )
+# On Core (no ORM objects to build): each message with its post here and its media, a
+# row per (post, media) pair.
+MESSAGES, POSTS, MEDIA = Message.__table__, ChatPost.__table__, Media.__table__
 _WITH_POSTS = (
-    select(Message, ChatPost.post_id)
-    .outerjoin(ChatPost, and_(ChatPost.message_id == Message.id, ChatPost.platform == _PLATFORM))
-    .where(Message.id.in_(bindparam("ids", expanding=True)))
+    select(
+        MESSAGES,
+        POSTS.c.post_id,
+        MEDIA.c.id.label("media_id"),
+        MEDIA.c.url.label("media_url"),
+        MEDIA.c.token.label("media_token"),
+        MEDIA.c.content_type.label("media_type"),
+        MEDIA.c.filename.label("media_filename"),
+    )
+    .outerjoin(POSTS, and_(POSTS.c.message_id == MESSAGES.c.id, POSTS.c.platform == _PLATFORM))
+    .outerjoin(MEDIA, MEDIA.c.message_id == MESSAGES.c.id)
+    .where(MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(MEDIA.c.id)
 )
 
 
@@ -230,13 +247,32 @@ class ChatMirror:
         if not ids:
             return {}, {}
         rows = await session.execute(_WITH_POSTS, {"ids": ids, "platform": self.platform})
-        views: dict[int, MessageView] = {}
+        found: dict[int, Row[Any]] = {}
+        media: dict[int, dict[int, MediaView]] = defaultdict(dict)
         posted: dict[int, str] = {}
-        for message, post_id in rows:
-            if message.id not in views:
-                views[message.id] = message_view(message, view.lead_display, self.core.media_url)
-            if post_id is not None:
-                posted[message.id] = post_id
+        for row in rows:
+            found.setdefault(row.id, row)
+            if row.post_id is not None:
+                posted[row.id] = row.post_id
+            if row.media_id is not None:
+                media[row.id][row.media_id] = media_view(
+                    row.media_url, row.media_token, row.media_type, row.media_filename,
+                    self.core.media_url,
+                )  # fmt: skip
+        author_ids = {row.author_id for row in found.values() if row.author_id}
+        authors: dict[int | None, Member] = {}
+        if author_ids:  # replies typed in chat; an inbound SMS has none
+            members = await session.scalars(select(Member).where(Member.id.in_(author_ids)))
+            authors = {m.id: m for m in members}
+        views = {
+            mid: message_view(
+                row,
+                view.lead_display,
+                media=tuple(media[mid].values()),
+                author=authors.get(row.author_id),
+            )
+            for mid, row in found.items()
+        }
         return views, posted
 
     async def _create(

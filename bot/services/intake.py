@@ -16,9 +16,10 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
+    Row,
     Select,
     and_,
     bindparam,
@@ -202,7 +203,7 @@ class Intake:
                 await asyncio.wait_for(self._stored.wait(), YIELD_SHARE * took)
         return 0.0
 
-    def _next_query(self) -> Select[tuple[ReceivedSms]]:
+    def _next_query(self) -> Select[Any]:
         """The oldest due rows with no older row of the same lead and line (their order
         is the conversation's order): at most one per lead and line. Built once:
         building it costs more than running it."""
@@ -216,8 +217,15 @@ class Intake:
             )
         )
         due = or_(ReceivedSms.not_before.is_(None), ReceivedSms.not_before <= bindparam("now"))
+        # Columns, not ORM objects: what an apply reads of the row.
         return (
-            select(ReceivedSms)
+            select(
+                ReceivedSms.id,
+                ReceivedSms.provider_sid,
+                ReceivedSms.lead_phone,
+                ReceivedSms.line_phone,
+                ReceivedSms.payload,
+            )
             .where(due, ReceivedSms.attempts < bindparam("bound"), ~blocked)
             .order_by(ReceivedSms.id)
             .limit(bindparam("limit"))
@@ -233,7 +241,7 @@ class Intake:
 
         async def work(session: AsyncSession) -> list[Done | Refused] | None:
             taken.clear()  # a retried transaction takes its rows afresh
-            rows = await session.scalars(
+            rows = await session.execute(
                 self._next,
                 {"now": self.core.now(), "limit": self._limit, "bound": MAX_APPLY_ATTEMPTS},
             )
@@ -380,7 +388,7 @@ def _row(sms: InboundSms, now: datetime) -> dict[str, object]:
     }
 
 
-def _inbound(row: ReceivedSms) -> InboundSms:
+def _inbound(row: Row[Any]) -> InboundSms:
     payload = row.payload
     return InboundSms(
         provider_sid=row.provider_sid,

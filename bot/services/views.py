@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,14 +123,22 @@ def error_text(code: str | None, fallback: str | None = None) -> str | None:
     return f"{reason} (error {code})" if code else reason
 
 
-def message_view(message: Message, lead_display: str, media_url: object = None) -> MessageView:
-    """`media_url(token)` turns re-hosted media tokens into public URLs."""
-    media = []
-    for item in message.media:
-        url = item.url
-        if url is None and item.token and callable(media_url):
-            url = media_url(item.token)
-        media.append(MediaView(url or "", item.content_type, item.filename))
+def media_view(url: str | None, token: str | None, content_type: str, filename: str | None,
+               media_url: Callable[[str], str] | None = None) -> MediaView:  # fmt: skip
+    """`media_url(token)` turns a re-hosted file's token into its public URL."""
+    if url is None and token and media_url is not None:
+        url = media_url(token)
+    return MediaView(url or "", content_type, filename)
+
+
+def message_view(
+    message: Any,
+    lead_display: str,
+    *,
+    media: tuple[MediaView, ...] = (),
+    author: Member | None = None,
+) -> MessageView:
+    """`message`: a messages row, as an ORM object or a Core row (its columns are read)."""
     return MessageView(
         id=message.id,
         conversation_id=message.conversation_id,
@@ -138,9 +149,9 @@ def message_view(message: Message, lead_display: str, media_url: object = None) 
         error=error_text(message.error_code, message.error_message)
         if message.status in ("failed", "undelivered")
         else message.error_message,
-        author=member_view(message.author),
+        author=member_view(author),
         lead_display=lead_display,
-        media=tuple(media),
+        media=media,
         segments=message.segments,
         encoding=message.encoding,
         ai_assisted=message.ai_assisted,
