@@ -53,15 +53,13 @@ ACTING = ("away_message", "ack_message", "block_keywords")
 # Built once, bound per batch: building a statement cost more than running it (the
 # e2e profile, bench/RESULTS.md). Both columns of the (organization, phone) key go by
 # IN: one index range per pair.
-_LINES = (
+_LINES = (  # a row per route of each line (one with no platform for a line with none)
     select(Line.phone, Line.id, Line.organization_id, Line.default_assignee_id,
-           Organization.automations)
+           Organization.automations, Route.platform)
     .join(Organization, Organization.id == Line.organization_id)
+    .outerjoin(Route, Route.line_id == Line.id)
     .where(Line.phone.in_(bindparam("phones", expanding=True)))
 )  # fmt: skip
-_ROUTES = select(Route.line_id, Route.platform).where(
-    Route.line_id.in_(bindparam("ids", expanding=True))
-)
 _LEADS = select(Lead.organization_id, Lead.phone, Lead.id, Lead.blocked).where(
     Lead.organization_id.in_(bindparam("orgs", expanding=True)),
     Lead.phone.in_(bindparam("phones", expanding=True)),
@@ -157,19 +155,18 @@ def _sender(raw: str) -> str | None:
 
 
 async def _lines(core: Core, session: AsyncSession, phones: set[str]) -> dict[str, _Line]:
-    rows = await session.execute(_LINES, {"phones": list(phones)})
-    lines = {
-        phone: _Line(line_id, org_id, assignee, not any((auto or {}).get(k) for k in ACTING))
-        for phone, line_id, org_id, assignee, auto in rows
-    }
-    by_id = {line.id: line for line in lines.values()}
-    if by_id:
-        routes = await session.execute(_ROUTES, {"ids": list(by_id)})
-        for line_id, platform in routes:
-            if platform in core.chat_platforms:
-                by_id[line_id].platforms.append(platform)
-        for line in by_id.values():
-            line.platforms.sort()
+    lines: dict[str, _Line] = {}
+    for phone, line_id, org_id, assignee, auto, platform in await session.execute(
+        _LINES, {"phones": list(phones)}
+    ):
+        line = lines.get(phone)
+        if line is None:
+            plain = not any((auto or {}).get(k) for k in ACTING)
+            line = lines[phone] = _Line(line_id, org_id, assignee, plain)
+        if platform in core.chat_platforms:
+            line.platforms.append(platform)
+    for line in lines.values():
+        line.platforms.sort()
     return lines
 
 

@@ -27,7 +27,7 @@ ERROR_TEXT = {
 }
 
 
-def derived_state(conversation: Conversation) -> str:
+def derived_state(conversation: Any) -> str:
     if conversation.status == "closed":
         return "Closed"
     if not conversation.has_inbound:
@@ -65,26 +65,49 @@ async def conversation_view(
     ).one_or_none()
     org_name, org_zone = org if org else ("", "UTC")
     text = await last_text(session, conversation.id) if preview else ""
-    return view_of(conversation, org_name, org_zone, preview=text)
+    assignee = member_view(conversation.assignee)
+    return view_of(
+        conversation, conversation.lead, conversation.line, assignee, org_name, org_zone,
+        preview=text,
+    )  # fmt: skip
+
+
+class Prefixed:
+    """The columns of one part of a joined Core row, read as attributes: `lead.phone`
+    is `row.lead_phone` for Prefixed(row, "lead_")."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
 
 
 def view_of(
-    conversation: Conversation, org_name: str | None, org_zone: str, *, preview: str = ""
+    conversation: Any,
+    lead: Any,
+    line: Any,
+    assignee: MemberView | None,
+    org_name: str | None,
+    org_zone: str,
+    *,
+    preview: str = "",
 ) -> ConversationView:
-    """The view of a conversation loaded with its lead, line and assignee, and the name
-    and time zone of its organization read by the caller (often in the same query)."""
-    lead = conversation.lead
+    """The view of a conversation from its columns and its lead's and line's (ORM objects
+    or parts of a Core row), with what the caller read of its assignee and organization."""
     return ConversationView(
         id=conversation.id,
         organization=org_name or "",
         lead_id=conversation.lead_id,
         lead_phone=lead.phone,
         lead_name=lead.name,
-        line_phone=conversation.line.phone,
-        line_label=conversation.line.label,
+        line_phone=line.phone,
+        line_label=line.label,
         status=conversation.status,
         state=derived_state(conversation),
-        assignee=member_view(conversation.assignee),
+        assignee=assignee,
         tags=tuple(conversation.tags or ()),
         opted_out=lead.opted_out,
         unread_count=conversation.unread_count,
