@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bench.common import LINE, workdir
-from bot.config import Settings, parse_directory
+from bot.config import Settings
 from bot.core import Core
+from bot.directory_file import parse_directory
 from bot.services.directory import sync_directory
 from bot.services.intake import Intake
 from storage.db import Database

@@ -25,9 +25,10 @@ from sqlalchemy import func, select
 from bench.common import LINE, free_port, rss_kib, run_load, start_server, workdir
 from bench.dataset import Loaded, lead_phone_of, load
 from bench.ingest import applied, signed_requests
-from bot.config import Settings, parse_directory
+from bot.config import Settings
 from bot.core import Core
 from bot.delivery.worker import Result, Worker
+from bot.directory_file import parse_directory
 from bot.services.directory import sync_directory
 from bot.services.queries import FILTERS, inbox, inbox_counts, search
 from bot.services.reports import figures

@@ -13,7 +13,8 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from bot.config import ConfigError, Directory, Settings, parse_directory
+from bot.config import ConfigError, Settings
+from bot.directory_file import Directory, parse_directory
 from bot.services.config_export import export_directory, to_toml
 from bot.services.directory import open_core, sync_directory
 

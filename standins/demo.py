@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from bot.app import Options, SmsBridge
-from bot.config import Settings, parse_directory
+from bot.config import Settings
+from bot.directory_file import parse_directory
 from bot.domain.contacts import read_contacts
 from bot.services.contacts import import_contacts
 from bridges.ai import AiSettings

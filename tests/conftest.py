@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from bot import plugins
 from bot.app import Options, SmsBridge
-from bot.config import Directory, Settings, parse_directory
+from bot.config import Settings
 from bot.core import Core
+from bot.directory_file import Directory, parse_directory
 from bot.results import Queued
 from bot.services.portal import Portal
 from bot.services.replies import ReplyOptions, queue_sms

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from bot.app import Options, SmsBridge
-from bot.config import Settings, parse_directory
+from bot.config import Settings
+from bot.directory_file import parse_directory
 from bridges.discord import DiscordSettings
 from bridges.discord.plugin import DiscordPlugin
 from bridges.sms import TwilioSettings

@@ -10,100 +10,20 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
-from bot.delivery import queue
+from bot.delivery import queue, run_reads
 from bot.delivery.worker import Result
 from bot.metrics import THREADS_ADOPTED
 from bot.ports import ChatBridge, ThreadGone
-from bot.services.views import Prefixed, media_view, message_view, view_of
-from bot.types import ConversationView, MediaView, MemberView, MessageView, ThreadRef
-from storage.models import (
-    ChatPost,
-    Conversation,
-    Delivery,
-    Lead,
-    Line,
-    Media,
-    Member,
-    MemberIdentity,
-    Message,
-    Organization,
-    Route,
-    Thread,
-    ThreadOpening,
-)
+from bot.types import ConversationView, MessageView, ThreadRef
+from storage.models import ChatPost, Delivery, Thread, ThreadOpening
 
 log = logging.getLogger(__name__)
-
-
-# Built once, bound per run, on Core (no ORM objects to build): a run reads the
-# conversation with its lead, line, organization, assignee (a row per chat account), the
-# line's route and the active thread in one statement, and its messages with their
-# posts and media in another (bench/e2e.py: seven statements before, three times the CPU).
-_PLATFORM = bindparam("platform")
-CONVERSATIONS, LEADS, LINES = Conversation.__table__, Lead.__table__, Line.__table__
-ORGS, MEMBERS, IDENTITIES = Organization.__table__, Member.__table__, MemberIdentity.__table__
-ROUTES, THREADS = Route.__table__, Thread.__table__
-_CONVERSATION = (
-    select(
-        CONVERSATIONS,
-        *(LEADS.c[k].label(f"lead_{k}") for k in ("phone", "name", "email", "company")),
-        LEADS.c.opted_out.label("lead_opted_out"),
-        LINES.c.phone.label("line_phone"),
-        LINES.c.label.label("line_label"),
-        ORGS.c.name.label("org_name"),
-        ORGS.c.timezone.label("org_zone"),
-        *(MEMBERS.c[k].label(f"assignee_{k}") for k in ("key", "name", "role")),
-        IDENTITIES.c.platform.label("identity_platform"),
-        IDENTITIES.c.user_id.label("identity_user"),
-        ROUTES.c.channel.label("route_channel"),
-        THREADS.c.id.label("thread_row"),
-        THREADS.c.workspace.label("thread_workspace"),
-        THREADS.c.channel.label("thread_channel"),
-        THREADS.c.thread_id.label("thread_post"),
-        THREADS.c.header_message_id.label("thread_header"),
-    )
-    .join(LEADS, LEADS.c.id == CONVERSATIONS.c.lead_id)
-    .join(LINES, LINES.c.id == CONVERSATIONS.c.line_id)
-    .join(ORGS, ORGS.c.id == CONVERSATIONS.c.organization_id)
-    .outerjoin(MEMBERS, MEMBERS.c.id == CONVERSATIONS.c.assignee_id)
-    .outerjoin(IDENTITIES, IDENTITIES.c.member_id == MEMBERS.c.id)
-    .outerjoin(ROUTES, and_(ROUTES.c.line_id == LINES.c.id, ROUTES.c.platform == _PLATFORM))
-    .outerjoin(
-        THREADS,
-        and_(
-            THREADS.c.conversation_id == CONVERSATIONS.c.id,
-            THREADS.c.platform == _PLATFORM,
-            THREADS.c.active.is_(True),
-        ),
-    )
-    .where(CONVERSATIONS.c.id == bindparam("cid"))
-)
-# On Core (no ORM objects to build): each message with its post here and its media, a
-# row per (post, media) pair.
-MESSAGES, POSTS, MEDIA = Message.__table__, ChatPost.__table__, Media.__table__
-_WITH_POSTS = (
-    select(
-        MESSAGES,
-        POSTS.c.post_id,
-        MEDIA.c.id.label("media_id"),
-        MEDIA.c.url.label("media_url"),
-        MEDIA.c.token.label("media_token"),
-        MEDIA.c.content_type.label("media_type"),
-        MEDIA.c.filename.label("media_filename"),
-    )
-    .outerjoin(POSTS, and_(POSTS.c.message_id == MESSAGES.c.id, POSTS.c.platform == _PLATFORM))
-    .outerjoin(MEDIA, MEDIA.c.message_id == MESSAGES.c.id)
-    .where(MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(MEDIA.c.id)
-)
 
 
 class ChatMirror:
@@ -126,24 +46,21 @@ class ChatMirror:
         refresh = any(d.kind != kind for d in deliveries)  # a header taken along
         deliveries = [d for d in deliveries if d.kind == kind]
         async with self.core.db.session() as session:
-            rows = (
-                await session.execute(
-                    _CONVERSATION,
-                    {"cid": deliveries[0].conversation_id, "platform": self.platform},
-                )
-            ).all()
-            if not rows:
+            found = await run_reads.conversation(
+                session, self.platform, deliveries[0].conversation_id
+            )
+            if found is None:
                 return Result("canceled", detail="conversation gone")
-            row = rows[0]
-            if row.route_channel is None:
+            view, channel, thread = found
+            if channel is None:
                 return Result("canceled", detail=f"line has no {self.platform} route")
-            channel = row.route_channel
-            view = view_of(
-                row, Prefixed(row, "lead_"), Prefixed(row, "line_"), _assignee(rows),
-                row.org_name, row.org_zone,
-            )  # fmt: skip
-            thread = _thread(self.platform, rows)
-            messages, posted = await self._messages(session, deliveries, view)
+            messages, posted = await run_reads.messages(
+                session,
+                self.platform,
+                [d.message_id for d in deliveries if d.message_id],
+                view.lead_display,
+                self.core.media_url,
+            )
         fresh = False  # a header card made in this run shows `view` already
         if thread is None:
             thread, fresh = await self._create(channel, view, None), True
@@ -265,42 +182,6 @@ class ChatMirror:
 
         return finish
 
-    async def _messages(
-        self, session: AsyncSession, deliveries: list[Delivery], view: ConversationView
-    ) -> tuple[dict[int, MessageView], dict[int, str]]:
-        """The deliveries' messages, and the post each already has on this platform."""
-        ids = [d.message_id for d in deliveries if d.message_id]
-        if not ids:
-            return {}, {}
-        rows = await session.execute(_WITH_POSTS, {"ids": ids, "platform": self.platform})
-        found: dict[int, Row[Any]] = {}
-        media: dict[int, dict[int, MediaView]] = defaultdict(dict)
-        posted: dict[int, str] = {}
-        for row in rows:
-            found.setdefault(row.id, row)
-            if row.post_id is not None:
-                posted[row.id] = row.post_id
-            if row.media_id is not None:
-                media[row.id][row.media_id] = media_view(
-                    row.media_url, row.media_token, row.media_type, row.media_filename,
-                    self.core.media_url,
-                )  # fmt: skip
-        author_ids = {row.author_id for row in found.values() if row.author_id}
-        authors: dict[int | None, Member] = {}
-        if author_ids:  # replies typed in chat; an inbound SMS has none
-            members = await session.scalars(select(Member).where(Member.id.in_(author_ids)))
-            authors = {m.id: m for m in members}
-        views = {
-            mid: message_view(
-                row,
-                view.lead_display,
-                media=tuple(media[mid].values()),
-                author=authors.get(row.author_id),
-            )
-            for mid, row in found.items()
-        }
-        return views, posted
-
     async def _create(
         self, channel: str, view: ConversationView, previous: ThreadRef | None
     ) -> ThreadRef:
@@ -371,24 +252,3 @@ class ChatMirror:
 
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None:
         log.error("chat delivery %s on %s given up: %s", delivery.id, self.platform, reason)
-
-
-def _assignee(rows: list[Row[Any]]) -> MemberView | None:
-    first = rows[0]
-    if first.assignee_id is None:
-        return None
-    accounts = {r.identity_platform: r.identity_user for r in rows if r.identity_platform}
-    return MemberView(
-        first.assignee_id, first.assignee_key, first.assignee_name, first.assignee_role,
-        dict(sorted(accounts.items())),
-    )  # fmt: skip
-
-
-def _thread(platform: str, rows: list[Row[Any]]) -> ThreadRef | None:
-    """The conversation's active thread here (the latest, were there ever two)."""
-    row = max(rows, key=lambda r: r.thread_row or 0)
-    if row.thread_row is None:
-        return None
-    return ThreadRef(
-        platform, row.thread_channel, row.thread_post, row.thread_header, row.thread_workspace
-    )

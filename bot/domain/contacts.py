@@ -119,6 +119,36 @@ def profile_problem(values: dict[str, str | None]) -> str | None:
     return None
 
 
+def field_lines(fields: dict[str, str]) -> str:
+    """Custom fields as one `key: value` a line, sorted by key: how a form with room for
+    one more box (Discord's five) shows them all."""
+    return "\n".join(f"{key}: {value}" for key, value in sorted(fields.items()))
+
+
+def read_field_lines(text: str) -> dict[str, str]:
+    """`field_lines` read back; a blank line is skipped. Raises ValueError saying which
+    line is wrong and how to write it."""
+    fields: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, colon, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if not colon or not key:
+            raise ValueError(f"line {number} ({line[:40]!r}) is not `key: value`")
+        if key.lower() in COLUMNS:
+            raise ValueError(f"line {number}: {key} has a box of its own, not a custom field")
+        if key in fields:
+            raise ValueError(f"line {number}: {key} is there twice")
+        if len(key) > _MAX_FIELD_NAME or len(value) > _MAX_FIELD_VALUE:
+            raise ValueError(
+                f"line {number}: a name is at most {_MAX_FIELD_NAME} characters and a "
+                f"value at most {_MAX_FIELD_VALUE}"
+            )
+        fields[key] = value
+    return fields
+
+
 def read_contacts(text: Iterable[str], region: str = "US") -> Iterator[Contact | RowError]:
     """Each data row of a CSV file as a Contact or a RowError, in file order.
 

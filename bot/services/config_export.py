@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import CHANNEL_SUFFIX, USER_SUFFIX
+from bot.directory_file import CHANNEL_SUFFIX, USER_SUFFIX
 from storage.models import Line, Member, Organization
 
 # Settings kept in `organizations.automations` that the TOML writes on the organization.

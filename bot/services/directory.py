@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Directory, Settings
+from bot.config import Settings
 from bot.core import Core
+from bot.directory_file import Directory
 from bot.domain.commands import SETTINGS as CHAT_SETTINGS
 from storage.db import Database
 from storage.models import Line, Member, MemberIdentity, Organization, Route

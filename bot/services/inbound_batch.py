@@ -60,15 +60,15 @@ _LINES = (  # a row per route of each line (one with no platform for a line with
     .outerjoin(Route, Route.line_id == Line.id)
     .where(Line.phone.in_(bindparam("phones", expanding=True)))
 )  # fmt: skip
-_LEADS = select(Lead.organization_id, Lead.phone, Lead.id, Lead.blocked).where(
-    Lead.organization_id.in_(bindparam("orgs", expanding=True)),
-    Lead.phone.in_(bindparam("phones", expanding=True)),
-)
-_CONVERSATIONS = (
-    select(Conversation.line_id, Conversation.lead_id, Conversation.id, Conversation.status,
-           Member.notify)
+_LEADS = (  # a row per conversation of each lead (one with none for a lead with none)
+    select(Lead.organization_id, Lead.phone, Lead.id, Lead.blocked, Conversation.line_id,
+           Conversation.id, Conversation.status, Member.notify)
+    .outerjoin(Conversation, Conversation.lead_id == Lead.id)
     .outerjoin(Member, Member.id == Conversation.assignee_id)
-    .where(Conversation.lead_id.in_(bindparam("ids", expanding=True)))
+    .where(
+        Lead.organization_id.in_(bindparam("orgs", expanding=True)),
+        Lead.phone.in_(bindparam("phones", expanding=True)),
+    )
 )  # fmt: skip
 _HEADERS_WAITING = select(Delivery.conversation_id, Delivery.lane).where(
     Delivery.conversation_id.in_(bindparam("ids", expanding=True)),
@@ -174,25 +174,25 @@ async def _find(session: AsyncSession, common: list[_Sms]) -> list[_Sms]:
     """Fill in the leads and conversations that exist; returns the SMS that need the
     one-by-one path after all (a blocked number, a closed conversation, an assignee to
     mention, a new conversation that gets a default assignee)."""
-    leads = await session.execute(
+    rows = await session.execute(
         _LEADS,
         {
             "orgs": list({s.line.organization_id for s in common}),
             "phones": list({s.phone for s in common}),
         },
     )
-    found = {(org, phone): (lead_id, blocked) for org, phone, lead_id, blocked in leads}
+    found: dict[tuple[int, str], tuple[int, object]] = {}
+    conversations: dict[tuple[int, int], tuple[int, str, str | None]] = {}
+    for org, phone, lead_id, blocked, line_id, cid, status, notify in rows:
+        found[(org, phone)] = (lead_id, blocked)
+        if cid is not None:
+            conversations[(line_id, lead_id)] = (cid, status, notify)
     later: list[_Sms] = []
     for s in common:
         lead_id, blocked = found.get((s.line.organization_id, s.phone), (None, None))
         if blocked is not None:
             later.append(s)
         s.lead_id = lead_id
-    lead_ids = {s.lead_id for s in common if s.lead_id is not None and s not in later}
-    conversations = {}
-    if lead_ids:
-        rows = await session.execute(_CONVERSATIONS, {"ids": list(lead_ids)})
-        conversations = {(line, lead): (cid, st, notify) for line, lead, cid, st, notify in rows}
     for s in common:
         if s in later:
             continue

@@ -9,8 +9,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import USER_SUFFIX
 from bot.core import Core
+from bot.directory_file import USER_SUFFIX
 from bot.results import Done, Result
 from bot.services import audit
 from bot.services.access import Denied, check

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import CHANNEL_SUFFIX
 from bot.core import Core
+from bot.directory_file import CHANNEL_SUFFIX
 from bot.domain.phones import InvalidPhone, normalize_phone
 from bot.results import Done, Result
 from bot.services import audit

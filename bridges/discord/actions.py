@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 from typing import Any
 
 import discord
 
-from bot.domain.contacts import profile_problem
+from bot.domain.contacts import profile_problem, read_field_lines
 from bot.facade import Facade
 from bot.results import Drafted, FileReady, Listed, Queued, Refused, Reported, Result
-from bot.types import Actor, ChatRef, LeadChange
+from bot.types import Actor, ChatRef, LeadChange, LeadProfile
 from bot.warn_once import WarnOncePerMinute
 from bridges.discord.components import DraftModal, draft_text, draft_view
 from bridges.discord.lead_form import LeadModal
@@ -191,16 +192,32 @@ class Actions:
         await interaction.response.send_modal(LeadModal(form))
 
     async def lead_submitted(
-        self, interaction: discord.Interaction[Any], conversation_id: int, change: LeadChange
+        self,
+        interaction: discord.Interaction[Any],
+        conversation_id: int,
+        change: LeadChange,
+        other: str | None,
     ) -> None:
         if not await self._defer(interaction):
             return
-        if problem := profile_problem(
-            {k: v or None for k, v in vars(change).items() if k != "fields"}
-        ):
-            await self._answer(interaction, Refused(f"Nothing was changed: {problem}."))
+        actor = actor_for(interaction.user)
+        problem = profile_problem({k: v or None for k, v in vars(change).items() if k != "fields"})
+        if other is not None and problem is None:
+            try:
+                fields = read_field_lines(other)
+            except ValueError as exc:
+                problem = str(exc)
+            else:
+                # A field no longer in the box is removed (as the form showed them all).
+                form = await self.facade.lead_form(actor, conversation_id)
+                shown = form.fields if isinstance(form, LeadProfile) else {}
+                change = replace(change, fields={k: "" for k in shown} | fields)
+        if problem:
+            # What they typed goes back with the reason: nothing of it is lost.
+            typed = f"\n```\n{other.strip()[:1500]}\n```" if other and other.strip() else ""
+            await self._answer(interaction, Refused(f"Nothing was changed: {problem}.{typed}"))
             return
-        result = await self.facade.edit_lead(actor_for(interaction.user), conversation_id, change)
+        result = await self.facade.edit_lead(actor, conversation_id, change)
         await self._answer(interaction, result)
 
     async def assign_picked(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -18,6 +18,7 @@ from bot.domain.commands import Command
 from bot.results import Queued
 from bot.types import ChatRef
 from bridges.slack import views
+from bridges.slack.host import SlackHost
 from bridges.slack.listeners import run_command
 from bridges.slack.meta import (
     STALE_BUTTON,
@@ -28,9 +29,6 @@ from bridges.slack.meta import (
     message_id,
     place_meta,
 )
-
-if TYPE_CHECKING:
-    from bridges.slack.plugin import SlackPlugin
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ async def _say(respond: AsyncRespond, text: str) -> None:
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+def register(app: AsyncApp, plugin: SlackHost) -> None:
     tracked = plugin.tracked
     facade = plugin.facade
 

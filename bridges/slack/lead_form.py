@@ -6,7 +6,7 @@ form stays open, so nothing typed is lost."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -18,11 +18,9 @@ from bot.results import Refused
 from bot.types import LeadChange, LeadProfile
 from bridges.slack import render
 from bridges.slack.actions import _card_place, _say
+from bridges.slack.host import SlackHost
 from bridges.slack.meta import STALE_BUTTON, STALE_FORM, Stale, actor_of, lead_meta, message_id
 from bridges.slack.views import text_field
-
-if TYPE_CHECKING:
-    from bridges.slack.plugin import SlackPlugin
 
 LEAD_MODAL = "sms_lead_modal"
 CUSTOM = "field:"  # block id prefix of a custom field's box
@@ -97,7 +95,7 @@ def field_errors(values: dict[str, str]) -> dict[str, str]:
     return errors
 
 
-def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+def register(app: AsyncApp, plugin: SlackHost) -> None:
     facade = plugin.facade
 
     @app.action(EDIT_LEAD)

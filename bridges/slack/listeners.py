@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -23,9 +23,7 @@ from bot.results import Drafted, FileReady, Listed, Noted, Queued, Reported, Res
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.slack import render, settings_form, views
 from bridges.slack.files import FileRefused
-
-if TYPE_CHECKING:
-    from bridges.slack.plugin import SlackPlugin
+from bridges.slack.host import SlackHost
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ HUMAN_SUBTYPES = (None, "file_share", "thread_broadcast")
 Answer = Callable[[str, list[dict[str, Any]] | None], Awaitable[None]]
 
 
-def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+def register(app: AsyncApp, plugin: SlackHost) -> None:
     tracked = plugin.tracked
 
     @app.event("message")
@@ -119,7 +117,7 @@ def register(app: AsyncApp, plugin: SlackPlugin) -> None:
 
 
 async def run_command(
-    plugin: SlackPlugin,
+    plugin: SlackHost,
     actor: Actor,
     where: ChatRef,
     command: str | Command,
@@ -142,7 +140,7 @@ async def run_command(
     await answer(*rendered(plugin, result, where))
 
 
-async def _post_report(plugin: SlackPlugin, where: ChatRef, report: Reported) -> str:
+async def _post_report(plugin: SlackHost, where: ChatRef, report: Reported) -> str:
     """Slack shows no file to one member only: the report and its chart go to the
     channel (files_upload_v2); the member is told, or shown the figures if it failed."""
     try:
@@ -154,7 +152,7 @@ async def _post_report(plugin: SlackPlugin, where: ChatRef, report: Reported) ->
 
 
 def rendered(
-    plugin: SlackPlugin, result: Result, where: ChatRef
+    plugin: SlackHost, result: Result, where: ChatRef
 ) -> tuple[str, list[dict[str, Any]] | None]:
     match result:
         case Drafted(conversation_id=int(conversation_id)) if where.thread_id:
@@ -171,7 +169,7 @@ def _in_thread(message: dict[str, Any]) -> str | None:
     return thread_ts if thread_ts and thread_ts != message.get("ts") else None
 
 
-def _by_person(plugin: SlackPlugin, message: dict[str, Any]) -> str | None:
+def _by_person(plugin: SlackHost, message: dict[str, Any]) -> str | None:
     """The user id of a human author (never our bot, nor any other bot)."""
     user = message.get("user")
     if message.get("bot_id") or not user or user == plugin.bot_user_id:
@@ -179,7 +177,7 @@ def _by_person(plugin: SlackPlugin, message: dict[str, Any]) -> str | None:
     return str(user)
 
 
-def held_key(plugin: SlackPlugin, event: dict[str, Any]) -> str | None:
+def held_key(plugin: SlackHost, event: dict[str, Any]) -> str | None:
     """The key a teammate's thread message is kept under until handled (None: not one)."""
     if event.get("type") != "message" or event.get("subtype") not in HUMAN_SUBTYPES:
         return None
@@ -189,7 +187,7 @@ def held_key(plugin: SlackPlugin, event: dict[str, Any]) -> str | None:
 
 
 async def thread_message(
-    plugin: SlackPlugin, event: dict[str, Any], typed_at: datetime | None = None
+    plugin: SlackHost, event: dict[str, Any], typed_at: datetime | None = None
 ) -> None:
     """A person's message in a thread (from the Events API, a kept event after a crash,
     or read back after downtime with the time it was typed)."""
@@ -202,7 +200,7 @@ async def thread_message(
 
 
 async def _thread_message(
-    plugin: SlackPlugin, event: dict[str, Any], typed_at: datetime | None
+    plugin: SlackHost, event: dict[str, Any], typed_at: datetime | None
 ) -> None:
     user = _by_person(plugin, event)
     thread_ts = _in_thread(event)
@@ -255,12 +253,12 @@ async def _thread_message(
             await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts)
 
 
-async def unmapped(plugin: SlackPlugin, where: ChatRef, user: str) -> None:
+async def unmapped(plugin: SlackHost, where: ChatRef, user: str) -> None:
     """A message the core did not take: seen before, or in a thread that mirrors no
     conversation. Under a card of ours (an old thread, or one a crash left behind) the
     author is told it was not sent, with a link to where the conversation is now."""
     assert where.thread_id is not None
-    conversation_id = await plugin.card_conversation(where.channel, where.thread_id)
+    conversation_id = await plugin.bridge.card_of(where.channel, where.thread_id)
     if (
         conversation_id is None
         or await plugin.facade.first_time("slack", f"unmapped:{where.post_id}") is False
@@ -284,7 +282,7 @@ async def unmapped(plugin: SlackPlugin, where: ChatRef, user: str) -> None:
     await plugin.ephemeral(where.channel, user, text, thread_ts=where.thread_id)
 
 
-async def _mark(plugin: SlackPlugin, channel: str, ts: str, emoji: str) -> None:
+async def _mark(plugin: SlackHost, channel: str, ts: str, emoji: str) -> None:
     """The first mark on a teammate's own post; the work is done, so a failure to show
     it is only logged (the worker's later status marks try again)."""
     try:
@@ -293,7 +291,7 @@ async def _mark(plugin: SlackPlugin, channel: str, ts: str, emoji: str) -> None:
         log.warning("slack: could not mark a reply: %s", exc)
 
 
-async def _edited(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, Any]) -> None:
+async def _edited(plugin: SlackHost, event: dict[str, Any], body: dict[str, Any]) -> None:
     message = event.get("message") or {}
     before = event.get("previous_message") or {}
     user = _by_person(plugin, message)
@@ -310,7 +308,7 @@ async def _edited(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, An
         await plugin.ephemeral(event["channel"], user, outcome.text, thread_ts=thread_ts)
 
 
-async def _deleted(plugin: SlackPlugin, event: dict[str, Any], body: dict[str, Any]) -> None:
+async def _deleted(plugin: SlackHost, event: dict[str, Any], body: dict[str, Any]) -> None:
     message = event.get("previous_message") or {}
     user = _by_person(plugin, message)
     thread_ts = _in_thread(message)

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.response import BoltResponse
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
@@ -25,9 +25,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from bot.ports import Rejected, RetryLater, ThreadGone
 from bot.results import Unavailable
 from bridges.slack import listeners
-
-if TYPE_CHECKING:
-    from bridges.slack.plugin import SlackPlugin
+from bridges.slack.host import SlackHost
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +36,7 @@ SOCKET_GAP = 60.0
 PAGES = 5
 
 
-def keep_thread_messages(plugin: SlackPlugin) -> Callable[..., Awaitable[BoltResponse]]:
+def keep_thread_messages(plugin: SlackHost) -> Callable[..., Awaitable[BoltResponse]]:
     """A Bolt middleware (it runs before the acknowledgement) that keeps teammates'
     thread messages until they are handled."""
 
@@ -59,7 +57,7 @@ def keep_thread_messages(plugin: SlackPlugin) -> Callable[..., Awaitable[BoltRes
     return middleware
 
 
-def catch_up_after_gaps(plugin: SlackPlugin, client: SocketModeClient) -> None:
+def catch_up_after_gaps(plugin: SlackHost, client: SocketModeClient) -> None:
     """Socket Mode: Slack gives up on events it could not deliver while the socket was
     down for long, so a reconnect that came over SOCKET_GAP seconds after the first try
     (slack_sdk keeps trying until Slack answers) reads the threads back. The client's
@@ -82,7 +80,7 @@ def catch_up_after_gaps(plugin: SlackPlugin, client: SocketModeClient) -> None:
     client.connect = connected  # type: ignore[method-assign]
 
 
-async def recover(plugin: SlackPlugin) -> None:
+async def recover(plugin: SlackHost) -> None:
     """At start: messages a dead process kept but did not handle, then the catch-up."""
     try:
         for _, event in await plugin.facade.held_chat_events("slack"):
@@ -99,7 +97,7 @@ async def _quietly(work: Awaitable[None]) -> None:
         log.warning("slack: reading threads back stopped: %s", exc)
 
 
-async def catch_up(plugin: SlackPlugin) -> None:
+async def catch_up(plugin: SlackHost) -> None:
     read = 0
     for item in await plugin.facade.threads_to_read("slack"):
         channel, thread_ts = item.thread.channel, item.thread.thread_id
@@ -120,7 +118,7 @@ async def catch_up(plugin: SlackPlugin) -> None:
 
 
 async def _replies_after(
-    plugin: SlackPlugin, channel: str, thread_ts: str, after: str
+    plugin: SlackHost, channel: str, thread_ts: str, after: str
 ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     cursor = None
@@ -137,7 +135,7 @@ async def _replies_after(
 
 
 async def _paced(
-    plugin: SlackPlugin, call: Callable[[], Awaitable[dict[str, Any]]]
+    plugin: SlackHost, call: Callable[[], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
     """One read, after the pacer allows it; a 429 is waited out (Retry-After) and tried
     again, a few times."""

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.results import Invalid, Refused, SettingsForm
 from bot.types import Actor, ChatRef
+from bridges.slack.host import SlackHost
 from bridges.slack.meta import STALE_FORM, Stale, actor_of, team_meta
 from bridges.slack.views import text_field
-
-if TYPE_CHECKING:
-    from bridges.slack.plugin import SlackPlugin
 
 SETTINGS_MODAL = "sms_settings_modal"
 # (key, label, hint, multiline, max length)
@@ -74,7 +72,7 @@ def settings_modal(form: SettingsForm, where: ChatRef) -> dict[str, Any]:
 
 
 async def open_settings(
-    plugin: SlackPlugin, actor: Actor, where: ChatRef, trigger_id: str | None, answer: Answer
+    plugin: SlackHost, actor: Actor, where: ChatRef, trigger_id: str | None, answer: Answer
 ) -> None:
     """`/sms settings`: the form for an admin, the settings as text for anyone else."""
     form = await plugin.facade.settings_form(actor, where)
@@ -110,7 +108,7 @@ def _place(raw: str | None) -> ChatRef | None:
     return ChatRef("slack", channel, None, None, team)
 
 
-def register(app: AsyncApp, plugin: SlackPlugin) -> None:
+def register(app: AsyncApp, plugin: SlackHost) -> None:
     @app.view(SETTINGS_MODAL)
     @plugin.tracked
     async def on_settings_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.services import blocklist
 from bot.services.automation_loop import AutomationLoop
 from bot.services.sweeps import sweep

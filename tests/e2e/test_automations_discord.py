@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import SmsBridge
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.services import blocklist
 from bot.services.digest import send_digests
 from bot.services.sweeps import sweep

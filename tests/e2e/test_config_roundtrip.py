@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.app import Options, SmsBridge
-from bot.config import Directory, parse_directory
 from bot.config_cli import export_text, import_directory
+from bot.directory_file import Directory, parse_directory
 from bot.facade import Facade
 from bot.types import Actor, ChatRef
 from tests.conftest import LINE, make_settings

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.config import Settings, parse_directory
+from bot.config import Settings
 from bot.contacts_cli import Progress
 from bot.core import Core
+from bot.directory_file import parse_directory
 from bot.domain.contacts import read_contacts
 from bot.services.contacts import ImportSummary, import_contacts
 from bot.services.directory import sync_directory

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.facade import Facade
 from bot.results import Result
 from bot.types import Actor, ChatRef

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
-from bot.config import Settings, parse_directory
+from bot.config import Settings
+from bot.directory_file import parse_directory
 from bot.domain.prompt import NOTE_MARK
 from bot.domain.segments import segment_info
 from bot.facade import DRAFTING, Facade

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.facade import Facade
 from bot.results import Listed, Queued, Result
 from bot.services.views import derived_state

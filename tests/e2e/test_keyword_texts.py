@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.services.reminders import remind_waiting
 from standins.twilio import TwilioStandIn
 from storage.models import Conversation

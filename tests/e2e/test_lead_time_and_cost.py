@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import Options, SmsBridge
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.facade import Facade
 from bot.results import Listed, Queued, Result
 from bot.types import Actor, ChatRef

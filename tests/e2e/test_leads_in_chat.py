@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.domain.contacts import read_contacts
 from bot.services.contacts import import_contacts
@@ -111,6 +112,20 @@ async def _started(both: tuple[SlackEnv, DiscordStandIn]) -> tuple[dict, dict]: 
     return header, thread
 
 
+async def _lead_form(api: DiscordStandIn, thread: dict[str, Any]) -> tuple[dict, dict[str, str]]:  # type: ignore[type-arg]
+    """The Edit lead form opened from the thread's card: the modal and its boxes' values."""
+    starter = posts(api, thread["id"])[0]
+    edit = next(c for c in custom_ids(starter) if c.endswith(":lead:1") or c == "smsbridge:lead:1")
+    click = await api.component_interaction(thread["id"], DANA, edit, message=starter)
+    modal = (await wait_for(lambda: api.interaction_responses(click["id"])))[-1]
+    assert modal["type"] == 9 and modal["data"]["title"] == "Edit lead"
+    fields = {
+        c["components"][0]["custom_id"]: c["components"][0].get("value", "")
+        for c in modal["data"]["components"]
+    }
+    return modal, fields
+
+
 async def test_renaming_from_the_slack_form_renames_the_lead_on_both_platforms(
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
@@ -137,15 +152,7 @@ async def test_renaming_from_the_discord_form_and_commands_in_both_apps(
 ) -> None:
     sx, api = both
     header, thread = await _started(both)
-    starter = posts(api, thread["id"])[0]
-    edit = next(c for c in custom_ids(starter) if c.endswith(":lead:1") or c == "smsbridge:lead:1")
-    click = await api.component_interaction(thread["id"], DANA, edit, message=starter)
-    modal = (await wait_for(lambda: api.interaction_responses(click["id"])))[0]
-    assert modal["type"] == 9 and modal["data"]["title"] == "Edit lead"
-    fields = {
-        c["components"][0]["custom_id"]: c["components"][0].get("value", "")
-        for c in modal["data"]["components"]
-    }
+    modal, fields = await _lead_form(api, thread)
     fields["smsbridge:lead:name"] = "Ana Diaz"
     fields["smsbridge:lead:company"] = "Diaz Roofing"
     submit = await api.modal_interaction(thread["id"], DANA, modal["data"]["custom_id"], fields)
@@ -232,3 +239,37 @@ async def test_custom_fields_from_an_import_are_edited_in_the_slack_form(
             return lead is not None and lead.fields == {"plan": "Platinum"}  # gate code removed
 
     await wait_for(saved)
+
+
+async def test_custom_fields_are_added_changed_and_removed_in_the_discord_form(
+    both: tuple[SlackEnv, DiscordStandIn],
+) -> None:
+    sx, api = both
+    core = sx.app.core
+    assert core is not None
+    csv = f"phone,name,plan,source\n{LEAD},Maria Lopez,gold,fair\n"
+    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    _, thread = await _started(both)
+
+    async def fields_now() -> dict[str, str]:
+        async with sx.app.db.session() as s:
+            lead = await s.scalar(select(Lead).where(Lead.phone == LEAD))
+            assert lead is not None
+            return dict(lead.fields or {})
+
+    async def submit(text: str) -> str:
+        modal, boxes = await _lead_form(api, thread)
+        assert boxes["smsbridge:lead:fields"] == "plan: gold\nsource: fair"
+        boxes["smsbridge:lead:fields"] = text
+        sent = await api.modal_interaction(thread["id"], DANA, modal["data"]["custom_id"], boxes)
+        await answered(api, sent)
+        record = api.interactions[sent["id"]]
+        return str((record.followups[-1] if record.followups else record.original)["content"])
+
+    # A line that cannot be read: nothing changes, and what was typed comes back.
+    said = await submit("plan platinum\nbudget: 5k")
+    assert "line 1" in said and "`key: value`" in said and "budget: 5k" in said
+    assert await fields_now() == {"plan": "gold", "source": "fair"}
+
+    await submit("plan: platinum\nbudget: 5k")
+    assert await fields_now() == {"plan": "platinum", "budget": "5k"}

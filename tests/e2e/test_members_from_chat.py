@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import SmsBridge
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from standins.discord import DiscordStandIn
 from standins.twilio import TwilioStandIn
 from tests.conftest import DIRECTORY, wait_for

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.app import Options, SmsBridge
 from bot.cli import main
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.services.digest import send_digests
 from bot.services.reports import figures
 from standins.twilio import TwilioStandIn

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 
 from bot.app import Options, SmsBridge
-from bot.config import Settings, parse_directory
+from bot.config import Settings
+from bot.directory_file import parse_directory
 from bot.ops.retention import message_retention, prune
 from bridges.sms import TwilioSettings
 from standins.twilio import TwilioStandIn

@@ -7,7 +7,7 @@ import copy
 from dataclasses import replace
 from pathlib import Path
 
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from standins.discord import DiscordStandIn
 from standins.twilio import TwilioStandIn
 from tests.conftest import DIRECTORY, LEAD, LINE, applied, wait_for

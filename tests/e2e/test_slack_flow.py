@@ -235,7 +235,7 @@ async def test_mms_in_both_directions(sx: SlackEnv) -> None:
 async def test_explicit_reply_mode_sends_only_quoted_text(
     tmp_path: Path, twilio: TwilioStandIn
 ) -> None:
-    from bot.config import parse_directory
+    from bot.directory_file import parse_directory
     from tests.conftest import DIRECTORY, LINE
 
     lines = {**DIRECTORY["lines"], LINE: {**DIRECTORY["lines"][LINE], "reply_mode": "explicit"}}

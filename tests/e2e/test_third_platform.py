@@ -17,7 +17,7 @@ import pytest
 
 from bot import plugins
 from bot.app import Options, SmsBridge
-from bot.config import parse_directory
+from bot.directory_file import parse_directory
 from bot.plugins import Context, Env, Kind
 from bot.results import Noted, Queued
 from bot.types import Actor, ChatRef, ChatReply, ConversationView, MessageView, ThreadRef

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, load_settings, parse_directory
+from bot.config import ConfigError, load_settings
+from bot.directory_file import parse_directory
 
 
 def settings(**env: str):  # type: ignore[no-untyped-def]
@@ -209,7 +210,7 @@ def test_chat_accounts_and_routes_are_keyed_by_platform_name() -> None:
 
 
 def test_a_registered_chat_platform_brings_its_own_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.config.chat_platforms", lambda: ("discord", "matrix", "slack"))
+    monkeypatch.setattr("bot.directory_file.chat_platforms", lambda: ("discord", "matrix", "slack"))
     directory = parse_directory(
         {
             "organizations": {"a": {}},

@@ -4,12 +4,21 @@ numbers, numbers in the organization's region, and cells a spreadsheet will not 
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.contacts import Contact, CsvError, RowError, read_contacts, write_contacts
+from bot.domain.contacts import (
+    Contact,
+    CsvError,
+    RowError,
+    field_lines,
+    read_contacts,
+    read_field_lines,
+    write_contacts,
+)
 from bot.types import LeadChange
 
 
@@ -99,3 +108,36 @@ def test_what_is_exported_imports_back_unchanged(
         notes,
     )
     assert row.change.fields.get("plan", "") == plan
+
+
+ONE_LINE = st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"))
+FIELD_KEY = (
+    st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters=":"),
+            min_size=1, max_size=20)
+    .map(str.strip)
+    .filter(lambda k: k and k.lower() not in ("phone", "name", "email", "company", "notes"))
+)  # fmt: skip
+FIELD_VALUE = st.text(ONE_LINE, max_size=40).map(str.strip)
+
+
+@given(st.dictionaries(FIELD_KEY, FIELD_VALUE, max_size=6))
+def test_custom_fields_written_one_a_line_read_back_the_same(fields: dict[str, str]) -> None:
+    assert read_field_lines(field_lines(fields)) == fields
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("source web", "line 1 ('source web') is not `key: value`"),
+        ("source: web\n: x", "line 2"),
+        ("Email: a@b.c", "has a box of its own"),
+        ("a: 1\na: 2", "a is there twice"),
+    ],
+)
+def test_a_custom_field_line_that_cannot_be_read_says_which_and_how(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        read_field_lines(text)
+
+
+def test_blank_lines_between_custom_fields_are_skipped() -> None:
+    assert read_field_lines("source: web\n\n  \nbudget: 5k ") == {"source": "web", "budget": "5k"}

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import ConfigError, parse_directory
+from bot.config import ConfigError
+from bot.directory_file import parse_directory
 from bot.domain.prompt import (
     A_PHONE,
     LEAD_PHONE,

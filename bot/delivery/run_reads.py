@@ -1,0 +1,166 @@
+"""What a chat run reads: the conversation as its header card shows it, where its thread
+is, and the messages to post with the posts they already have.
+
+On Core with statements built once: through the ORM (objects, identity map, eager
+loads) these reads were seven statements and most of the CPU of mirroring an SMS
+(bench/RESULTS.md, e2e); here they are two, bound per run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.views import Prefixed, media_view, message_view, view_of
+from bot.types import ConversationView, MediaView, MemberView, MessageView, ThreadRef
+from storage.models import (
+    ChatPost,
+    Conversation,
+    Lead,
+    Line,
+    Media,
+    Member,
+    MemberIdentity,
+    Message,
+    Organization,
+    Route,
+    Thread,
+)
+
+_PLATFORM = bindparam("platform")
+CONVERSATIONS, LEADS, LINES = Conversation.__table__, Lead.__table__, Line.__table__
+ORGS, MEMBERS, IDENTITIES = Organization.__table__, Member.__table__, MemberIdentity.__table__
+ROUTES, THREADS = Route.__table__, Thread.__table__
+MESSAGES, POSTS, MEDIA = Message.__table__, ChatPost.__table__, Media.__table__
+
+# The conversation with its lead, line, organization and assignee (a row per chat
+# account of the assignee), the line's route here and the active thread here.
+_CONVERSATION = (
+    select(
+        CONVERSATIONS,
+        *(LEADS.c[k].label(f"lead_{k}") for k in ("phone", "name", "email", "company")),
+        LEADS.c.opted_out.label("lead_opted_out"),
+        LINES.c.phone.label("line_phone"),
+        LINES.c.label.label("line_label"),
+        ORGS.c.name.label("org_name"),
+        ORGS.c.timezone.label("org_zone"),
+        *(MEMBERS.c[k].label(f"assignee_{k}") for k in ("key", "name", "role")),
+        IDENTITIES.c.platform.label("identity_platform"),
+        IDENTITIES.c.user_id.label("identity_user"),
+        ROUTES.c.channel.label("route_channel"),
+        THREADS.c.id.label("thread_row"),
+        THREADS.c.workspace.label("thread_workspace"),
+        THREADS.c.channel.label("thread_channel"),
+        THREADS.c.thread_id.label("thread_post"),
+        THREADS.c.header_message_id.label("thread_header"),
+    )
+    .join(LEADS, LEADS.c.id == CONVERSATIONS.c.lead_id)
+    .join(LINES, LINES.c.id == CONVERSATIONS.c.line_id)
+    .join(ORGS, ORGS.c.id == CONVERSATIONS.c.organization_id)
+    .outerjoin(MEMBERS, MEMBERS.c.id == CONVERSATIONS.c.assignee_id)
+    .outerjoin(IDENTITIES, IDENTITIES.c.member_id == MEMBERS.c.id)
+    .outerjoin(ROUTES, and_(ROUTES.c.line_id == LINES.c.id, ROUTES.c.platform == _PLATFORM))
+    .outerjoin(
+        THREADS,
+        and_(
+            THREADS.c.conversation_id == CONVERSATIONS.c.id,
+            THREADS.c.platform == _PLATFORM,
+            THREADS.c.active.is_(True),
+        ),
+    )
+    .where(CONVERSATIONS.c.id == bindparam("cid"))
+)
+
+# Each message with its post here and its media: a row per (post, media) pair.
+_MESSAGES = (
+    select(
+        MESSAGES,
+        POSTS.c.post_id,
+        MEDIA.c.id.label("media_id"),
+        MEDIA.c.url.label("media_url"),
+        MEDIA.c.token.label("media_token"),
+        MEDIA.c.content_type.label("media_type"),
+        MEDIA.c.filename.label("media_filename"),
+    )
+    .outerjoin(POSTS, and_(POSTS.c.message_id == MESSAGES.c.id, POSTS.c.platform == _PLATFORM))
+    .outerjoin(MEDIA, MEDIA.c.message_id == MESSAGES.c.id)
+    .where(MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(MEDIA.c.id)
+)
+
+
+async def conversation(
+    session: AsyncSession, platform: str, conversation_id: int | None
+) -> tuple[ConversationView, str | None, ThreadRef | None] | None:
+    """(the view, the route's channel here, the active thread here); None when the
+    conversation is gone."""
+    rows = list(
+        await session.execute(_CONVERSATION, {"cid": conversation_id, "platform": platform})
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    view = view_of(
+        row, Prefixed(row, "lead_"), Prefixed(row, "line_"), _assignee(rows),
+        row.org_name, row.org_zone,
+    )  # fmt: skip
+    return view, row.route_channel, _thread(platform, rows)
+
+
+async def messages(
+    session: AsyncSession,
+    platform: str,
+    ids: list[int],
+    lead_display: str,
+    media_url: Callable[[str], str],
+) -> tuple[dict[int, MessageView], dict[int, str]]:
+    """The messages by id, and the post each already has here."""
+    if not ids:
+        return {}, {}
+    found: dict[int, Row[Any]] = {}
+    media: dict[int, dict[int, MediaView]] = defaultdict(dict)
+    posted: dict[int, str] = {}
+    for row in await session.execute(_MESSAGES, {"ids": ids, "platform": platform}):
+        found.setdefault(row.id, row)
+        if row.post_id is not None:
+            posted[row.id] = row.post_id
+        if row.media_id is not None:
+            media[row.id][row.media_id] = media_view(
+                row.media_url, row.media_token, row.media_type, row.media_filename, media_url
+            )
+    author_ids = {row.author_id for row in found.values() if row.author_id}
+    authors: dict[int | None, Member] = {}
+    if author_ids:  # replies typed in chat; an inbound SMS has none
+        members = await session.scalars(select(Member).where(Member.id.in_(author_ids)))
+        authors = {m.id: m for m in members}
+    views = {
+        mid: message_view(
+            row, lead_display, media=tuple(media[mid].values()), author=authors.get(row.author_id)
+        )
+        for mid, row in found.items()
+    }
+    return views, posted
+
+
+def _assignee(rows: list[Row[Any]]) -> MemberView | None:
+    first = rows[0]
+    if first.assignee_id is None:
+        return None
+    accounts = {r.identity_platform: r.identity_user for r in rows if r.identity_platform}
+    return MemberView(
+        first.assignee_id, first.assignee_key, first.assignee_name, first.assignee_role,
+        dict(sorted(accounts.items())),
+    )  # fmt: skip
+
+
+def _thread(platform: str, rows: list[Row[Any]]) -> ThreadRef | None:
+    """The active thread here (the latest, were there ever two)."""
+    row = max(rows, key=lambda r: r.thread_row or 0)
+    if row.thread_row is None:
+        return None
+    return ThreadRef(
+        platform, row.thread_channel, row.thread_post, row.thread_header, row.thread_workspace
+    )
