@@ -55,6 +55,13 @@ TAKE = (
     .returning(TABLE.c.id)
 )
 
+# Taken but not to be run now (`ids`, `holder`: our name): back to pending, as before.
+RELEASE = (
+    update(TABLE)
+    .where(TABLE.c.id.in_(bindparam("ids", expanding=True)), TABLE.c.worker == bindparam("holder"))
+    .values(status="pending", worker=None, lease_until=None, attempts=TABLE.c.attempts - 1)
+)
+
 # What waits behind a head in its (conversation, lane), in order (`c`, `l`, `h`, `n`).
 FOLLOWING = (
     select(Delivery)

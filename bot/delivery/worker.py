@@ -27,7 +27,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot import metrics
 from bot.core import Core
 from bot.delivery import queue, statements
-from bot.delivery.statements import ATTEMPTS, CLOSE, FOLLOWING, LANE_PENDING, NEXT_DUE, TAKE
+from bot.delivery.statements import (
+    ATTEMPTS,
+    CLOSE,
+    FOLLOWING,
+    LANE_PENDING,
+    NEXT_DUE,
+    RELEASE,
+    TAKE,
+)
 from bot.jobs import Backoff, JobLoop
 from bot.ports import Rejected, RetryLater
 from storage.models import Delivery
@@ -178,31 +186,34 @@ class Worker:
         return max(0.01, min(self.poll, (next_at - self.core.now()).total_seconds()))
 
     async def _claim(self, limit: int) -> list[list[Delivery]]:
-        """Heads and their follow-ups, taken with one UPDATE for the heads and one for
-        all the follow-ups."""
+        """Heads and their follow-ups, taken with one UPDATE. Heads are locked (FOR
+        UPDATE SKIP LOCKED) and follow-ups wait behind them, so all are normally taken;
+        one that changed meanwhile (an undo) ends its batch, and what was taken beyond it
+        goes back to pending rather than waiting for the lease."""
         now = self.core.now()
         lease_until = now + self.lease
         async with self.core.db.session() as session, session.begin():
             heads = list(await session.scalars(self._heads, {"now": now, "limit": limit}))
-            taken = await self._take(session, heads, lease_until)
             batches: list[tuple[Delivery, list[Delivery]]] = []
             for head in heads:
-                if head.id not in taken:
-                    continue
                 extra = self.handlers[head.lane].batch - 1
                 batches.append(
                     (head, await self._follow_ups(session, head, now, extra) if extra > 0 else [])
                 )
-            candidates = [d for _, following in batches for d in following]
-            taken = await self._take(session, candidates, lease_until)
-        claimed = []
-        for head, following in batches:
-            batch = [head]
-            for delivery in following:  # consecutive: a follow-up not taken ends the batch
-                if delivery.id not in taken:
-                    break
-                batch.append(delivery)
-            claimed.append(batch)
+            every = [d for head, following in batches for d in (head, *following)]
+            taken = await self._take(session, every, lease_until)
+            claimed = []
+            for head, following in batches:
+                batch = [head] if head.id in taken else []
+                for delivery in following:  # consecutive: one not taken ends the batch
+                    if not batch or delivery.id not in taken:
+                        break
+                    batch.append(delivery)
+                if batch:
+                    claimed.append(batch)
+            stray = taken - {d.id for batch in claimed for d in batch}
+            if stray:
+                await session.execute(RELEASE, {"ids": list(stray), "holder": self.name})
         return claimed
 
     async def _take(
