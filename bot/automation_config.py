@@ -9,16 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from bot.domain import automation_text
 from bot.domain.hours import parse_business_hours
 
-AUTOMATION_KEYS = (
-    "business_hours",
-    "away_message",
-    "ack_message",
-    "auto_close_after_days",
-    "escalate_after_minutes",
-    "escalate_to",
-)
+# The keys of `[organizations.KEY.automations]`, in the file's order.
+AUTOMATION_KEYS = automation_text.FILE_TABLE
 
 
 def automation_settings(

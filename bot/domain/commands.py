@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.domain import automation_text
 from bot.domain.phones import InvalidPhone, looks_like_phone, normalize_phone
 
 __all__ = ["COMMANDS", "HELP_TEXT", "INBOX_FILTERS", "Command", "CommandError", "parse_command"]
@@ -35,7 +36,8 @@ _USER_MENTION = re.compile(r"<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>")
 ROLES = ("admin", "agent", "limited")
 MEMBER_ACTIONS = ("add", "role", "remove", "list", "link")
 # Organization settings admins may change from chat, unless the TOML declares them.
-SETTINGS = ("timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice")
+PLAIN_SETTINGS = ("timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice")
+SETTINGS = PLAIN_SETTINGS + automation_text.KEYS
 _PHONE_EXAMPLE = "+15551234567"
 _MAX_PHONE_WORDS = 16
 _PHONE_WORD = re.compile(r"(?:[Tt][Ee][Ll]:)?[0-9+().\-/]+")
@@ -68,8 +70,10 @@ line's conversations go (admins)
 • `/sms audit` — the last 20 admin changes: who, what, when (admins)
 • `/sms name <new name>` — rename the lead (outside a thread: `/sms name <phone> <name>`)
 • `/sms contacts export` — the organization's leads as a CSV file, sent to you
-• `/sms settings` / `/sms settings <timezone|quiet_hours|help_text|remind_after_minutes|voice> \
-<value>` — the team's settings (admins change them)
+• `/sms settings` / `/sms settings <setting> <value>` — the team's settings (admins \
+change them): timezone, quiet_hours, help_text, remind_after_minutes, voice, \
+business_hours, away_message, ack_message, auto_close_after_days, escalate_after_minutes, \
+escalate_to, block_keywords; `off` turns an automation off
 • `/sms help` — this list
 Outside a thread, `unassign`, `close`, `reopen`, `optout`, `optin`, `cancel`, `block` and \
 `unblock` take a phone number: `/sms close +15551234567`.

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.automation_config import AUTOMATION_KEYS
 from bot.directory_file import CHANNEL_SUFFIX, USER_SUFFIX
 from storage.models import Line, Member, Organization
 
@@ -45,7 +46,11 @@ async def export_directory(session: AsyncSession) -> dict[str, Any]:
             if key in automations:
                 table[key] = automations.pop(key)
         if automations:
-            table["automations"] = automations
+            # In the file's order, whatever order chat set them in: an export is canonical.
+            order = {key: i for i, key in enumerate(AUTOMATION_KEYS)}
+            table["automations"] = dict(
+                sorted(automations.items(), key=lambda kv: order.get(kv[0], len(order)))
+            )
         if org.admin_channel:
             table["admin_channel"] = dict(org.admin_channel)
         if org.voice:

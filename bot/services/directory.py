@@ -8,13 +8,16 @@ not the start-up file's (`smsbridge config import`) is applied alike but left to
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.core import Core
-from bot.directory_file import Directory
-from bot.domain.commands import SETTINGS as CHAT_SETTINGS
+from bot.directory_file import Directory, OrganizationConfig
+from bot.domain import automation_text
+from bot.domain.commands import PLAIN_SETTINGS as CHAT_SETTINGS
 from storage.db import Database
 from storage.models import Line, Member, MemberIdentity, Organization, Route
 
@@ -35,7 +38,7 @@ async def sync_directory(core: Core, directory: Directory) -> None:
                     setattr(org, key, getattr(cfg, key))
             org.region, org.quiet_hours_zone = cfg.region, cfg.quiet_hours_zone
             org.gsm_smart_quotes = cfg.gsm_smart_quotes
-            org.automations = cfg.automations
+            org.automations = _automations(org, cfg, fresh or not directory.declared)
             org.admin_channel = cfg.admin_channel
             orgs[cfg.key] = org
         await session.flush()
@@ -141,3 +144,17 @@ async def open_core(settings: Settings) -> Core:
     core = Core(db, settings, chat_platforms=settings.chat_platforms())
     await sync_directory(core, settings.directory)
     return core
+
+
+def _automations(org: Organization, cfg: OrganizationConfig, from_file: bool) -> dict[str, Any]:
+    """The file's automation settings where it declares them (all, for an organization
+    it creates or without a file); the ones set from chat are kept otherwise."""
+    declared = set(cfg.declared)
+    if "automations" in declared:
+        declared.update(automation_text.FILE_TABLE)
+    before = {} if from_file else (org.automations or {})
+    kept = {k: v for k, v in before.items() if k not in declared}
+    for key, value in cfg.automations.items():
+        if from_file or key in declared or key not in kept:
+            kept[key] = value
+    return kept

@@ -1,16 +1,19 @@
-"""`/sms settings`: an organization's quiet hours, time zone, help text, reminder delay and
-AI voice, shown to its members and changed by its admins from chat — one at a time by
-command, or all at once in a form — audited. A setting the TOML declares is the file's:
-chat shows it as such and refuses to change it."""
+"""`/sms settings`: an organization's quiet hours, time zone, help text, reminder delay, AI
+voice and automations (business hours, away and acknowledgement texts, auto-close,
+escalation, blocked words), shown to its members and changed by its admins from chat —
+one at a time by command, or all at once in a form — audited. A setting the TOML
+declares is the file's: chat shows it as such and refuses to change it."""
 
 from __future__ import annotations
 
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
+from bot.domain import automation_text
 from bot.domain.compliance import parse_quiet_hours
 from bot.results import Done, Invalid, Refused, Result, SettingsForm
 from bot.services import audit
@@ -18,8 +21,11 @@ from bot.services.access import Denied, check, member_here
 from bot.types import Actor, ChatRef
 from storage.models import Member, Organization
 
-# In the order they are applied: quiet hours are read in the time zone.
-KEYS = ("timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice")
+# In the order they are applied: quiet hours and business hours are read in the time zone.
+KEYS = (
+    *("timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice"),
+    *automation_text.KEYS,
+)
 
 
 async def settings_command(
@@ -32,11 +38,13 @@ async def settings_command(
         return Done(_shown(org, declared))
     check(member, "settings")
     if key in declared:
+        table = "automations." if key in automation_text.FILE_TABLE else ""
         raise Denied(
-            f"{key} is managed by the file: edit `organizations.{org.key}.{key}` in "
+            f"{key} is managed by the file: edit `organizations.{org.key}.{table}{key}` in "
             "smsbridge.toml (it applies at the next start)."
         )
     parsed, shown = _parse(key, value.strip(), org.timezone)
+    await _hold_together(session, org, {key: parsed})
     _set(org, key, parsed)
     done = Done(f"{key} is now {shown}.")
     await audit.record(core, session, member, done.text)
@@ -85,6 +93,11 @@ async def save_settings(
             errors[key] = str(exc)
         else:
             timezone = parsed[key][0] if key == "timezone" else timezone
+    if not errors:
+        try:
+            await _hold_together(session, org, {k: v for k, (v, _) in parsed.items()})
+        except _Apart as exc:
+            errors[exc.key] = str(exc)
     if errors:
         return Invalid(errors)
     said = []
@@ -95,11 +108,34 @@ async def save_settings(
     return Done(" ".join(said) if said else "Nothing changed.")
 
 
+class _Apart(Denied):
+    """Settings that do not hold together; `key` is the one to fix."""
+
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__(text)
+        self.key = key
+
+
+async def _hold_together(session: AsyncSession, org: Organization, values: dict[str, Any]) -> None:
+    """Raises _Apart when the automations would not hold together with `values` set."""
+    after = {**(org.automations or {}), **values}
+    if not any(key in automation_text.KEYS for key in values):
+        return
+    members = set(await session.scalars(select(Member.key).where(
+        Member.organization_id == org.id, Member.removed_at.is_(None))))  # fmt: skip
+    if found := automation_text.problem(after, members):
+        raise _Apart(*found)
+
+
 def _declared(core: Core, org: Organization) -> frozenset[str]:
-    return next(
+    declared = next(
         (o.declared for o in core.settings.directory.organizations if o.key == org.key),
         frozenset(),
     )
+    # `[organizations.KEY.automations]` declares the whole table.
+    if "automations" in declared:
+        declared |= frozenset(automation_text.FILE_TABLE)
+    return declared
 
 
 def _typed(org: Organization) -> dict[str, str]:
@@ -110,6 +146,7 @@ def _typed(org: Organization) -> dict[str, str]:
         "help_text": org.help_text or "",
         "remind_after_minutes": str(org.remind_after_minutes or 0),
         "voice": (org.voice or {}).get("tone") or "",
+        **{k: automation_text.typed(org.automations or {}, k) for k in automation_text.KEYS},
     }
 
 
@@ -120,6 +157,8 @@ def _from_form(key: str, value: str) -> str:
         return "off"
     if not value and key == "remind_after_minutes":
         return "0"
+    if not value and key in automation_text.KEYS:
+        return "off"
     return value
 
 
@@ -147,12 +186,25 @@ def _parse(key: str, value: str, timezone: str) -> tuple[Any, str]:
         return int(value), value
     if key == "voice":
         return value, f"“{value}” (the tone of AI drafts)"
+    if key in automation_text.KEYS:
+        try:
+            return automation_text.parse(key, value, timezone)
+        except ValueError as exc:
+            raise Denied(str(exc)) from None
     return value, f"“{value}”"
 
 
 def _set(org: Organization, key: str, value: Any) -> None:
     if key == "voice":
         org.voice = {**(org.voice or {}), "tone": value}
+    elif key in automation_text.KEYS:
+        # A new dict: the JSON column is saved only when it is replaced. Off is stored as
+        # the file's table leaves it (no business hours or texts at all), so an export
+        # of it reads back.
+        automations = {**(org.automations or {}), key: value}
+        if not value and key in automation_text.ABSENT_WHEN_OFF:
+            del automations[key]
+        org.automations = automations
     else:
         setattr(org, key, value)
 
@@ -164,6 +216,7 @@ def _shown(org: Organization, declared: frozenset[str]) -> str:
         "help_text": org.help_text or "(none)",
         "remind_after_minutes": str(org.remind_after_minutes or 0),
         "voice": (org.voice or {}).get("tone") or "(default)",
+        **{k: automation_text.shown(org.automations or {}, k) for k in automation_text.KEYS},
     }
     lines = [
         f"• {key}: {value}" + (" · managed by the file" if key in declared else "")

@@ -18,6 +18,14 @@ PHONE = "The lead's phone number, when used outside the conversation's thread"
 MENTION_UNSAFE = re.compile(r"[<>|]")
 
 
+# The settings `/sms settings` changes (bot.domain.commands.SETTINGS), offered as choices.
+Setting = Literal[
+    "timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice",
+    "business_hours", "away_message", "ack_message", "auto_close_after_days",
+    "escalate_after_minutes", "escalate_to", "block_keywords",
+]  # fmt: skip
+
+
 class SmsGroup(app_commands.Group):
     def __init__(self, actions: Actions) -> None:
         super().__init__(
@@ -187,8 +195,7 @@ class SmsGroup(app_commands.Group):
     async def settings(
         self,
         interaction: Interaction,
-        name: Literal["timezone", "quiet_hours", "help_text", "remind_after_minutes", "voice"]
-        | None = None,
+        name: Setting | None = None,
         value: str | None = None,
     ) -> None:
         await self._run(interaction, "settings", name, value)

@@ -38,7 +38,19 @@ FIELDS = (
         5,
     ),
     ("voice", "AI voice", "How AI drafts sound, like: warm, brief, no emoji.", True, 300),
-)
+    ("business_hours", "Business hours", "One span a line, like Mon-Fri 08:00-18:00. Empty: "
+     "always open.", True, 500),
+    ("away_message", "Away message", "Texted outside business hours, at most once a lead per "
+     "12 hours. Empty: none.", True, 320),
+    ("ack_message", "First-text acknowledgement", "Texted once to a new lead's first SMS. "
+     "Empty: none.", True, 320),
+    ("auto_close_after_days", "Close quiet conversations after (days)", "0: never.", False, 3),
+    ("escalate_after_minutes", "Escalate after (minutes)", "Unassigned or unanswered that long: "
+     "the members below are mentioned. 0: never.", False, 5),
+    ("escalate_to", "Escalate to", "Member keys, like dana, sam (/sms member list).", False, 300),
+    ("block_keywords", "Spam words", "A text with one of these is kept aside, like: crypto, "
+     "loan approved.", True, 1000),
+)  # fmt: skip
 
 Answer = Callable[[str, list[dict[str, Any]] | None], Awaitable[None]]
 

@@ -1,6 +1,7 @@
 """`smsbridge config export` / `config import`: the setup (organizations, lines with
-routes, members with chat accounts, also those added from chat) written as TOML and
-reproduced exactly in an empty database; a typo in the file exits 2 naming the key."""
+routes, members with chat accounts, settings and automations, also those set from chat)
+written as TOML and reproduced exactly in an empty database; a typo in the file exits 2
+naming the key."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ async def test_export_then_import_into_an_empty_database_gives_the_same_state(
             dana, ChatRef("slack", "C0SALES"), "member add <@U0PAT|Pat Lee> limited"
         )
         assert added.ok, added.text
+        for text in ("business_hours Mon-Fri 08:00-18:00", "away_message Closed now",
+                     "ack_message off", "block_keywords crypto"):  # fmt: skip
+            said = await facade.command(dana, ChatRef("slack", "C0SALES"), f"settings {text}")
+            assert said.ok, said.text
     finally:
         await app.stop()
 
@@ -45,6 +50,9 @@ async def test_export_then_import_into_an_empty_database_gives_the_same_state(
     }
     assert data["lines"][LINE]["slack_channel"] == "C0SALES"
     assert data["organizations"]["acme"]["name"] == "Acme Roofing"
+    assert data["organizations"]["acme"]["block_keywords"] == ["crypto"]
+    automations = data["organizations"]["acme"]["automations"]
+    assert automations["away_message"] == "Closed now" and "ack_message" not in automations
 
     empty = tmp_path / "empty"
     empty.mkdir()

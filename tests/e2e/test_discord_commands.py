@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import SmsBridge
+from bot.domain.commands import SETTINGS
 from bridges.ai import AiSettings
 from standins.discord import DiscordStandIn
 from standins.discord_interactions import answered, custom_ids
@@ -37,6 +38,13 @@ from tests.discord_fixtures import (  # noqa: F401  (fixtures)
 EPHEMERAL = 1 << 6
 MESSAGE_CONTENT = 1 << 15
 MANIFEST = Path(__file__).resolve().parents[2] / "manifests" / "discord.json"
+
+
+def test_discord_offers_every_setting_the_core_knows() -> None:
+    (sms,) = json.loads(MANIFEST.read_text())
+    settings = next(o for o in sms["options"] if o["name"] == "settings")
+    (name,) = [o for o in settings["options"] if o["name"] == "name"]
+    assert tuple(c["value"] for c in name["choices"]) == SETTINGS
 
 
 async def opened(bridge: SmsBridge, api: DiscordStandIn, twilio: TwilioStandIn) -> dict[str, Any]:
