@@ -1,7 +1,7 @@
 """The automations part of an organization's TOML table, checked key by key:
 `[organizations.KEY.automations]` (business hours, away and acknowledgement texts,
 auto-close, escalation) and the organization's `block_keywords`,
-`response_target_minutes` and `reports_channel`. bot/config.py turns a ValueError from
+`response_target_minutes` and `reports_channel`. bot/directory_file.py turns a ValueError from
 here into its ConfigError; every message names the key that is wrong."""
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class Organization(Base):
     gsm_smart_quotes: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )
-    # Automations and report settings as the TOML gives them (bot/config.py validates):
+    # Automations and report settings as the TOML (bot/directory_file.py) or chat sets them:
     # business_hours, away_message, ack_message, auto_close_after_days,
     # escalate_after_minutes, escalate_to, block_keywords, response_target_minutes,
     # reports_channel.

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def rules_of(org: Organization) -> Automations:
-    """The organization's automation settings (validated by bot/config.py)."""
+    """The organization's automation settings (validated when the file or chat set them)."""
     raw = org.automations or {}
     hours = raw.get("business_hours")
     return Automations(
