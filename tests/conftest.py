@@ -23,6 +23,7 @@ from bot.services.replies import ReplyOptions, queue_sms
 from bridges.sms import TwilioSettings
 from standins.base import free_port, wait_for
 from standins.twilio import TwilioStandIn
+from storage.db import Database
 from storage.models import Conversation, Lead
 
 with warnings.catch_warnings():  # discord.py imports audioop, deprecated since Python 3.11
@@ -132,6 +133,15 @@ async def applied(app: SmsBridge, timeout: float = 10.0) -> None:
         return await intake.backlog() == 0
 
     await wait_for(none_left, timeout=timeout)
+
+
+@pytest.fixture
+async def core(tmp_path: Path) -> AsyncIterator[Core]:
+    """A core on an empty SQLite database: no organizations, no bridges, no workers."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'core.db'}")
+    await db.create_all()
+    yield Core(db, Settings(database_url=db.url))
+    await db.dispose()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.views import Prefixed, media_view, message_view, view_of
+from bot.services.views import media_view, message_view, view_of
 from bot.types import ConversationView, MediaView, MemberView, MessageView, ThreadRef
 from storage.models import (
     ChatPost,
@@ -90,6 +90,19 @@ _MESSAGES = (
     .where(MESSAGES.c.id.in_(bindparam("ids", expanding=True)))
     .order_by(MEDIA.c.id)
 )
+
+
+class Prefixed:
+    """The columns of one part of a joined Core row, read as attributes: `lead.phone`
+    is `row.lead_phone` for Prefixed(row, "lead_")."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
 
 
 async def conversation(

@@ -103,7 +103,7 @@ NEXT_DUE = (
     select(Delivery.run_at)
     .where(
         Delivery.status == "pending",
-        Delivery.run_at > bindparam("now", type_=Delivery.__table__.c.run_at.type),
+        Delivery.run_at > bindparam("now"),
     )
     .order_by(Delivery.run_at)
     .limit(1)

@@ -153,8 +153,4 @@ def _automations(org: Organization, cfg: OrganizationConfig, from_file: bool) ->
     if "automations" in declared:
         declared.update(automation_text.FILE_TABLE)
     before = {} if from_file else (org.automations or {})
-    kept = {k: v for k, v in before.items() if k not in declared}
-    for key, value in cfg.automations.items():
-        if from_file or key in declared or key not in kept:
-            kept[key] = value
-    return kept
+    return {**cfg.automations, **{k: v for k, v in before.items() if k not in declared}}

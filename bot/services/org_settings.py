@@ -118,11 +118,13 @@ class _Apart(Denied):
 
 async def _hold_together(session: AsyncSession, org: Organization, values: dict[str, Any]) -> None:
     """Raises _Apart when the automations would not hold together with `values` set."""
-    after = {**(org.automations or {}), **values}
     if not any(key in automation_text.KEYS for key in values):
         return
-    members = set(await session.scalars(select(Member.key).where(
-        Member.organization_id == org.id, Member.removed_at.is_(None))))  # fmt: skip
+    after = {**(org.automations or {}), **values}
+    members: set[str] = set()
+    if after.get("escalate_to"):  # the only setting that names members
+        members = set(await session.scalars(select(Member.key).where(
+            Member.organization_id == org.id, Member.removed_at.is_(None))))  # fmt: skip
     if found := automation_text.problem(after, members):
         raise _Apart(*found)
 

@@ -72,19 +72,6 @@ async def conversation_view(
     )  # fmt: skip
 
 
-class Prefixed:
-    """The columns of one part of a joined Core row, read as attributes: `lead.phone`
-    is `row.lead_phone` for Prefixed(row, "lead_")."""
-
-    __slots__ = ("_prefix", "_row")
-
-    def __init__(self, row: Any, prefix: str) -> None:
-        self._row, self._prefix = row, prefix
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, self._prefix + name)
-
-
 def view_of(
     conversation: Any,
     lead: Any,

@@ -50,10 +50,7 @@ async def test_an_imported_name_shows_on_both_platforms_and_a_rename_reaches_bot
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, api = both
-    core = sx.app.core
-    assert core is not None
-    csv = f"phone,name,company\n{LEAD},Maria Lopez,Lopez Bakery\n"
-    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    await imported(sx, f"phone,name,company\n{LEAD},Maria Lopez,Lopez Bakery\n")
 
     await sx.sms_in("Is Tuesday still ok?")
     header = await sx.header()
@@ -68,6 +65,9 @@ async def test_an_imported_name_shows_on_both_platforms_and_a_rename_reaches_bot
     assert api.channels[thread[0]["id"]]["name"].startswith("Maria Lopez · ")
     starter = posts(api, thread[0]["id"])[0]
     assert header_field(starter, "Their time").endswith(" for them")
+
+    core = sx.app.core
+    assert core is not None
 
     async def rename(session):  # type: ignore[no-untyped-def]
         lead = await session.get(Lead, 1)
@@ -102,6 +102,12 @@ def sent(modal: dict[str, Any], **values: str) -> dict[str, Any]:
         modal["callback_id"], state, user_id="U0DANA", user_name="dana",
         private_metadata=modal["private_metadata"], view_id=modal["id"],
     )  # fmt: skip
+
+
+async def imported(sx: SlackEnv, csv: str) -> None:
+    """The organization's contacts imported from `csv`, as `smsbridge contacts import` does."""
+    assert sx.app.core is not None
+    await import_contacts(sx.app.core, 1, read_contacts(io.StringIO(csv)))
 
 
 async def _started(both: tuple[SlackEnv, DiscordStandIn]) -> tuple[dict, dict]:  # type: ignore[type-arg]
@@ -179,10 +185,8 @@ async def test_search_export_and_the_cost_of_a_reply_in_chat(
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, api = both
-    core = sx.app.core
-    assert core is not None
     csv = f"phone,name,email,company,notes,plan\n{LEAD},Maria Lopez,m@lopez.example,,,gold\n"
-    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    await imported(sx, csv)
     header, thread = await _started(both)
     await sx.sms_in("Also the gutter is leaking")
     await sx.sms_in("Thanks")
@@ -218,10 +222,7 @@ async def test_custom_fields_from_an_import_are_edited_in_the_slack_form(
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, _ = both
-    core = sx.app.core
-    assert core is not None
-    csv = f"phone,name,plan,gate code\n{LEAD},Maria Lopez,Gold,4411\n"
-    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    await imported(sx, f"phone,name,plan,gate code\n{LEAD},Maria Lopez,Gold,4411\n")
     await sx.sms_in("Hello, about the roof")
     header = await sx.header()
     modal = await edit_lead_form(sx, header)
@@ -245,10 +246,7 @@ async def test_custom_fields_are_added_changed_and_removed_in_the_discord_form(
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, api = both
-    core = sx.app.core
-    assert core is not None
-    csv = f"phone,name,plan,source\n{LEAD},Maria Lopez,gold,fair\n"
-    await import_contacts(core, 1, read_contacts(io.StringIO(csv)))
+    await imported(sx, f"phone,name,plan,source\n{LEAD},Maria Lopez,gold,fair\n")
     _, thread = await _started(both)
 
     async def fields_now() -> dict[str, str]:

@@ -5,18 +5,15 @@ In one process on SQLite, with two workers standing for two processes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, load_settings
 from bot.core import Core
 from bot.delivery import queue
 from bot.delivery.worker import Result, Worker
-from storage.db import Database
 from storage.models import Delivery
 
 
@@ -50,14 +47,6 @@ class Slow:
         delivery.status = "pending"
 
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None: ...
-
-
-@pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'lease.db'}")
-    await db.create_all()
-    yield Core(db, Settings(database_url=db.url))
-    await db.dispose()
 
 
 async def add_delivery(core: Core) -> int:

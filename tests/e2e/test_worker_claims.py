@@ -5,19 +5,15 @@ of sitting `running` until the lease runs out (and an SMS there being called unk
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.core import Core
 from bot.delivery import queue
 from bot.delivery.worker import Result, Worker
-from storage.db import Database
 from storage.models import Conversation, Delivery, Lead, Line, Organization
 
 
@@ -30,14 +26,6 @@ class Batches:
     async def lost(self, session: AsyncSession, delivery: Delivery) -> None: ...
 
     async def gave_up(self, session: AsyncSession, delivery: Delivery, reason: str) -> None: ...
-
-
-@pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'claims.db'}")
-    await db.create_all()
-    yield Core(db, Settings(database_url=db.url))
-    await db.dispose()
 
 
 async def queued(core: Core, count: int) -> list[int]:
