@@ -28,8 +28,9 @@ as gateway events (MESSAGE_CREATE of its posts, THREAD_CREATE, ...) as on Discor
 The pieces: discord_model.py (in-memory guild model), discord_objects.py (object shapes,
 error codes), discord_gateway.py (websocket, dispatch, message events, reconnect/resume),
 discord_interactions.py (interaction builders, callbacks, followups), discord_webhooks.py
-(channel webhooks), discord_guilds.py (guild and application-command routes); this module
-adds the user, channel, message and thread routes, auth, error and rate-limit shapes."""
+(channel webhooks), discord_guilds.py (guild and application-command routes),
+discord_messages.py (message, reaction and thread routes); this module adds the user and
+channel routes, auth, error and rate-limit shapes."""
 
 from __future__ import annotations
 
@@ -47,11 +48,10 @@ from aiohttp import web
 from standins.base import StandIn
 from standins.discord_guilds import DiscordGuilds
 from standins.discord_interactions import InteractionRecord
+from standins.discord_messages import DiscordMessages, check_name
 from standins.discord_model import (
     APP_FLAGS,
     FORUM,
-    HAS_THREAD,
-    TEXT,
     THREAD_TYPES,
     iso,
 )
@@ -99,12 +99,7 @@ def point_discord_py_at(base_url: str, gateway_url: str | None = None) -> _Point
     return _Pointing(root + API, gateway)
 
 
-def _check_name(body: dict[str, Any]) -> None:
-    if not 1 <= len(str(body.get("name") or "")) <= 100:
-        raise invalid("name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
-
-
-class DiscordStandIn(DiscordGuilds, DiscordWebhooks, StandIn):
+class DiscordStandIn(DiscordGuilds, DiscordMessages, DiscordWebhooks, StandIn):
     """Discord REST API + gateway + CDN on one loopback server; see the module docstring.
     Knobs: `interaction_timeout` (3.0 s), `echo` (True), `privileged_intents`,
     `heartbeat_interval_ms`."""
@@ -144,27 +139,11 @@ class DiscordStandIn(DiscordGuilds, DiscordWebhooks, StandIn):
             ("GET", "/channels/{channel_id}", self._get_channel),
             ("PATCH", "/channels/{channel_id}", self._patch_channel),
             ("DELETE", "/channels/{channel_id}", self._delete_channel),
-            ("GET", "/channels/{channel_id}/messages", self._list_messages),
-            ("POST", "/channels/{channel_id}/messages", self._post_message),
-            ("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message),
-            ("PATCH", "/channels/{channel_id}/messages/{message_id}", self._patch_message),
-            ("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message),
-            (
-                "PUT",
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                self._react,
-            ),
-            (
-                "DELETE",
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                self._react,
-            ),
-            ("POST", "/channels/{channel_id}/threads", self._post_thread),
-            ("POST", "/channels/{channel_id}/messages/{message_id}/threads", self._thread_from),
             ("PUT", "/channels/{channel_id}/thread-members/@me", self._no_content),
             ("POST", "/channels/{channel_id}/typing", self._no_content),
         ]
-        for method, path, handler in routes + self._webhook_routes() + self._guild_routes():
+        every = routes + self._message_routes() + self._webhook_routes() + self._guild_routes()
+        for method, path, handler in every:
             router.add_route(method, API + path, handler)
         router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._cdn)
         router.add_get("/gateway", self._gateway)
@@ -226,9 +205,6 @@ class DiscordStandIn(DiscordGuilds, DiscordWebhooks, StandIn):
         return await handler(request)
 
     # ---------------------------------------------------------------- helpers
-    def _bot(self) -> dict[str, Any]:
-        return self.users[self.bot_user_id]
-
     async def _no_content(self, request: web.Request) -> web.Response:
         self.get_channel(request.match_info["channel_id"])
         return web.Response(status=204)
@@ -276,7 +252,7 @@ class DiscordStandIn(DiscordGuilds, DiscordWebhooks, StandIn):
         if self.restricted.get(channel["id"]) or self.restricted.get(channel.get("parent_id")):
             raise DiscordError(50013)
         if "name" in body:
-            _check_name(body)
+            check_name(body)
         if channel["type"] in THREAD_TYPES:
             meta = channel["thread_metadata"]
             if "applied_tags" in body:
@@ -316,126 +292,6 @@ class DiscordStandIn(DiscordGuilds, DiscordWebhooks, StandIn):
         is_thread = channel["type"] in THREAD_TYPES
         event = {k: channel[k] for k in ("id", "guild_id", "parent_id", "type")}
         await self._echo(*(("THREAD_DELETE", event) if is_thread else ("CHANNEL_DELETE", channel)))
-
-    # ---------------------------------------------------------------- messages
-    async def _list_messages(self, request: web.Request) -> web.Response:
-        channel = self.get_channel(request.match_info["channel_id"])
-        q = request.query
-        items = sorted(self.channel_messages(channel["id"]), key=lambda m: -int(m["id"]))
-        if "before" in q:
-            items = [m for m in items if int(m["id"]) < int(q["before"])]
-        if "after" in q:
-            items = [m for m in items if int(m["id"]) > int(q["after"])][::-1]
-        return json_response(items[: max(1, min(100, int(q.get("limit", 50))))])
-
-    async def _post_message(self, request: web.Request) -> web.Response:
-        channel = self.get_channel(request.match_info["channel_id"])
-        body, files = await self._body(request)
-        reopened = self.check_send(channel)
-        if body.get("enforce_nonce") and body.get("nonce") is not None:  # a retried send
-            for seen in self.channel_messages(channel["id"]):
-                if seen.get("nonce") == body["nonce"] and seen["author"]["id"] == self.bot_user_id:
-                    return json_response(seen)
-        attachments = self._attachments(channel["id"], body, files) or []
-        message = self.new_message(channel["id"], self._bot(), body, attachments)
-        if reopened:
-            await self._echo("THREAD_UPDATE", channel)
-        await self._echo("MESSAGE_CREATE", self._event_message(message))
-        return json_response(message)
-
-    async def _get_message(self, request: web.Request) -> web.Response:
-        m = request.match_info
-        return json_response(self.get_message(m["channel_id"], m["message_id"]))
-
-    async def _patch_message(self, request: web.Request) -> web.Response:
-        m = request.match_info
-        message = self.get_message(m["channel_id"], m["message_id"])
-        if message["author"]["id"] != self.bot_user_id:
-            raise DiscordError(50005)
-        body, files = await self._body(request)
-        attachments = self._attachments(m["channel_id"], body, files, message["attachments"])
-        self.edit_message(message, body, attachments)
-        await self._echo("MESSAGE_UPDATE", self._event_message(message))
-        return json_response(message)
-
-    async def _delete_message(self, request: web.Request) -> web.Response:
-        m = request.match_info
-        self.get_message(m["channel_id"], m["message_id"])
-        del self.messages[m["channel_id"]][m["message_id"]]
-        guild_id = self.channels[m["channel_id"]]["guild_id"]
-        event = {"id": m["message_id"], "channel_id": m["channel_id"], "guild_id": guild_id}
-        await self._echo("MESSAGE_DELETE", event)
-        return web.Response(status=204)
-
-    async def _react(self, request: web.Request) -> web.Response:
-        m = request.match_info
-        message = self.get_message(m["channel_id"], m["message_id"])
-        name, _, emoji_id = m["emoji"].partition(":")
-        if not emoji_id and name.isascii():
-            raise DiscordError(10014)
-        emoji = {"id": emoji_id or None, "name": name}
-        reactions = message.setdefault("reactions", [])
-        mine = next((r for r in reactions if r["emoji"] == emoji), None)
-        adding = request.method == "PUT"
-        if adding and mine is None:
-            reactions.append({"emoji": emoji, "count": 1, "me": True, "me_burst": False,
-                              "burst_me": False, "burst_count": 0, "burst_colors": [],
-                              "count_details": {"burst": 0, "normal": 1}})  # fmt: skip
-        elif not adding and mine is not None:
-            reactions.remove(mine)
-        guild_id = self.channels[m["channel_id"]]["guild_id"]
-        event = {"user_id": self.bot_user_id, "channel_id": m["channel_id"], "emoji": emoji,
-                 "message_id": m["message_id"], "guild_id": guild_id, "burst": False,
-                 "type": 0}  # fmt: skip
-        if (adding and mine is None) or (not adding and mine is not None):
-            await self._echo("MESSAGE_REACTION_" + ("ADD" if adding else "REMOVE"), event)
-        return web.Response(status=204)
-
-    # ---------------------------------------------------------------- threads
-    async def _post_thread(self, request: web.Request) -> web.Response:
-        parent = self.get_channel(request.match_info["channel_id"])
-        body, files = await self._body(request)
-        _check_name(body)
-        if self.restricted.get(parent["id"]):
-            raise DiscordError(self.restricted[parent["id"]])
-        archive = int(body.get("auto_archive_duration") or 4320)
-        if parent["type"] == FORUM:
-            if not isinstance(body.get("message"), dict):
-                raise invalid("message", "BASE_TYPE_REQUIRED", "This field is required")
-            tid = self.ids.next()
-            tags = [str(t) for t in body.get("applied_tags") or []]
-            self.check_tags(parent, tags)
-            attachments = self._attachments(tid, body["message"], files) or []
-            message = self.new_message(tid, self._bot(), body["message"], attachments,
-                                       message_id=tid, store=False, position=0)  # fmt: skip
-            thread = self.add_thread(parent["id"], body["name"], thread_id=tid,
-                                     applied_tags=tags, auto_archive_duration=archive)  # fmt: skip
-            self.store_message(message)
-            await self._echo("THREAD_CREATE", {**thread, "newly_created": True})
-            await self._echo("MESSAGE_CREATE", self._event_message(message))
-            return json_response({**thread, "message": message}, 201)
-        if parent["type"] != TEXT:
-            raise DiscordError(50024)
-        kind = int(body.get("type") or 12)  # a text channel thread is private by default
-        thread = self.add_thread(parent["id"], body["name"], type=kind,
-                                 auto_archive_duration=archive)  # fmt: skip
-        await self._echo("THREAD_CREATE", {**thread, "newly_created": True})
-        return json_response(thread, 201)
-
-    async def _thread_from(self, request: web.Request) -> web.Response:
-        m = request.match_info
-        message = self.get_message(m["channel_id"], m["message_id"])
-        body, _ = await self._body(request)
-        _check_name(body)
-        if message.get("thread") or message["id"] in self.channels:
-            raise DiscordError(160004)
-        archive = int(body.get("auto_archive_duration") or 4320)
-        thread = self.add_thread(
-            m["channel_id"], body["name"], thread_id=message["id"], auto_archive_duration=archive
-        )
-        message["thread"], message["flags"] = thread, message["flags"] | HAS_THREAD
-        await self._echo("THREAD_CREATE", {**thread, "newly_created": True})
-        return json_response(thread, 201)
 
     # ---------------------------------------------------------------- CDN
     async def _cdn(self, request: web.Request) -> web.Response:

@@ -3,7 +3,8 @@ slack_bolt clients: `AsyncWebClient(base_url=standin.url + "/api/")`,
 `SocketModeClient(app_token, web_client=...)`.
 
 The in-memory workspace and its Web API methods live in slack_web.py; what Slack sends to
-an app (signed events, commands, interactivity payloads) is built in slack_payloads.py."""
+an app is built in slack_payloads.py (signed events, commands) and slack_interactivity.py
+(interactivity payloads, views)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 
 BOT_NAME = "smsbridge"
@@ -250,7 +251,7 @@ class SlackWorkspace:
         too_long = any(len(n) > 24 for n in names) or len(spec.get("private_metadata", "")) > 3000
         if too_long or len(spec.get("blocks") or []) > 100:
             raise SlackError("invalid_arguments")
-        return sp.view_object(spec, view_id=view_id, team_id=self.team_id, bot_id=self.bot_id)
+        return si.view_object(spec, view_id=view_id, team_id=self.team_id, bot_id=self.bot_id)
 
     # ---- Web API methods: api_<method, dots as underscores>(args) -> answer ------------
 

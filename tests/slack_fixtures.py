@@ -19,6 +19,7 @@ import pytest
 from bot.app import Options, SmsBridge
 from bridges.slack import SlackSettings
 from bridges.sms import TwilioSettings
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from standins.slack import SlackStandIn
 from standins.twilio import TwilioStandIn
@@ -200,7 +201,7 @@ class SlackEnv:
         """A click on a button (or the user picker) in `message`; returns the answer
         sent to the response_url."""
         url = self.slack.response_url(channel, message["ts"])
-        payload = sp.block_actions_payload(
+        payload = si.block_actions_payload(
             action_id,
             value,
             user_id=user,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from tests.slack_fixtures import FORM, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
 
@@ -87,7 +88,7 @@ async def test_everything_declared_is_handled(manifest: dict[str, Any], sx: Slac
     for event in events:
         assert await sx.send_event(event) == 200, event["type"]
     for shortcut in manifest["features"]["shortcuts"]:
-        payload = sp.message_action_payload(
+        payload = si.message_action_payload(
             shortcut["callback_id"],
             header,
             user_id="U0DANA",

@@ -20,6 +20,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from standins.slack import SlackStandIn
 
@@ -259,7 +260,7 @@ async def test_socket_mode_events_ack_and_reconnect(slack: SlackStandIn) -> None
 
         await slack.socket_disconnect(close=True)  # the socket drops: the client comes back
         await slack.wait_socket(3)
-        eid = await slack.socket_send("interactive", sp.block_actions_payload("close", "c1"))
+        eid = await slack.socket_send("interactive", si.block_actions_payload("close", "c1"))
         assert (await slack.wait_ack(eid))["envelope_id"] == eid
         assert received[-1].payload["actions"][0]["value"] == "c1"
     finally:
@@ -334,12 +335,12 @@ async def test_payloads_through_bolt_over_http(slack: SlackStandIn) -> None:
         )
         assert (status, text) == (200, "ok")
         rurl = slack.response_url("C0SALES", header["ts"])
-        click = sp.block_actions_payload(
+        click = si.block_actions_payload(
             "close", "conv-1", message=header["message"], channel_id="C0SALES", response_url=rurl
         )
-        shortcut = sp.message_action_payload("note", {"ts": reply["ts"], "text": "on my way"})
+        shortcut = si.message_action_payload("note", {"ts": reply["ts"], "text": "on my way"})
         values = {"who": {"pick": {"type": "users_select", "selected_user": "U0DANA"}}}
-        submit = sp.view_submission_payload("assign", values)
+        submit = si.view_submission_payload("assign", values)
         for payload in (click, shortcut, submit):
             status, _ = await sp.post_signed(url, sp.interactive_body(payload), ftype, SECRET)
             assert status == 200

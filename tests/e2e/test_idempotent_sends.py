@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from bot.app import SmsBridge
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from standins.discord import DiscordStandIn
 from standins.twilio import TwilioStandIn
@@ -33,7 +34,7 @@ from tests.slack_fixtures import FORM, SALES, SECRET, SlackEnv, sx_fixture  # no
 
 
 def send_click(sx: SlackEnv, draft: dict[str, object], url: str) -> bytes:
-    click = sp.block_actions_payload(
+    click = si.block_actions_payload(
         "draft_send",
         buttons(draft)["Send as SMS"]["value"],
         user_id="U0DANA",

@@ -17,6 +17,7 @@ from bot.services.contacts import import_contacts
 from bot.services.leads import update_profile
 from bot.types import LeadChange
 from bridges.discord import DiscordSettings
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from standins.discord import DiscordStandIn
 from standins.twilio import TwilioStandIn
@@ -86,7 +87,7 @@ async def test_an_imported_name_shows_on_both_platforms_and_a_rename_reaches_bot
 async def edit_lead_form(sx: SlackEnv, header: dict[str, Any]) -> dict[str, Any]:
     """Dana clicks Edit lead on the card: the form Slack opened."""
     opened = len(sx.slack.views)
-    click = sp.block_actions_payload(
+    click = si.block_actions_payload(
         "sms_edit_lead", str(1), user_id="U0DANA", channel_id=SALES, message=header,
         response_url=sx.slack.response_url(SALES, header["ts"]),
     )  # fmt: skip
@@ -98,7 +99,7 @@ async def edit_lead_form(sx: SlackEnv, header: dict[str, Any]) -> dict[str, Any]
 def sent(modal: dict[str, Any], **values: str) -> dict[str, Any]:
     """Dana sends the form with these values, by block id."""
     state = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}
-    return sp.view_submission_payload(
+    return si.view_submission_payload(
         modal["callback_id"], state, user_id="U0DANA", user_name="dana",
         private_metadata=modal["private_metadata"], view_id=modal["id"],
     )  # fmt: skip

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import SmsBridge
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from standins.discord import DiscordStandIn
 from standins.twilio import TwilioStandIn
@@ -84,7 +85,7 @@ async def test_a_click_from_another_workspace_changes_nothing(sx: SlackEnv) -> N
     await sx.sms_in("Hello?")
     header = await sx.header()
     url = sx.slack.response_url(SALES, header["ts"])
-    payload = sp.block_actions_payload(
+    payload = si.block_actions_payload(
         "sms_close", "close", user_id="U0DANA", channel_id=SALES, message=header, team_id=OTHER,
         response_url=url,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from bot.directory_file import parse_directory
 from bot.domain import automation_text
 from bot.services.automations import rules_of
 from bot.services.directory import sync_directory
+from standins import slack_interactivity as si
 from standins.twilio import TwilioStandIn
 from storage.models import Organization
 from tests.conftest import DIRECTORY, wait_for
@@ -80,7 +81,7 @@ async def test_an_admin_edits_the_settings_in_a_slack_form_and_a_bad_value_keeps
 
         def sent(**values: str) -> dict[str, Any]:
             state = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}
-            return sp.view_submission_payload(
+            return si.view_submission_payload(
                 modal["callback_id"], state, user_id="U0DANA", user_name="dana",
                 private_metadata=modal["private_metadata"], view_id=modal["id"],
             )  # fmt: skip
@@ -111,7 +112,7 @@ async def test_an_admin_edits_the_settings_in_a_slack_form_and_a_bad_value_keeps
 
         # Anyone else gets the settings as text; a form sent by them changes nothing.
         assert "• quiet_hours: 21:00 to 08:00" in await sx.command("settings", "U0SAM")
-        refused = sp.view_submission_payload(
+        refused = si.view_submission_payload(
             modal["callback_id"],
             {"remind_after_minutes": {"remind_after_minutes": {"value": "5"}}},
             user_id="U0SAM", private_metadata=modal["private_metadata"],

@@ -10,6 +10,7 @@ import time
 import aiohttp
 import pytest
 
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from tests.slack_fixtures import FORM, JSON, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
 
@@ -97,7 +98,7 @@ async def test_a_draft_modal_with_malformed_metadata_says_it_is_out_of_date(
     sx: SlackEnv, caplog: pytest.LogCaptureFixture, metadata: str
 ) -> None:
     values = {"draft": {"text": {"type": "plain_text_input", "value": "Hi there"}}}
-    payload = sp.view_submission_payload(
+    payload = si.view_submission_payload(
         "sms_draft_modal", values, user_id="U0DANA", private_metadata=metadata
     )
     answer = await sx.submit(payload)
@@ -115,7 +116,7 @@ async def test_a_note_or_assign_modal_with_malformed_metadata_says_it_is_out_of_
         "note": {"text": {"type": "plain_text_input", "value": "call back"}},
         "assignee": {"user": {"type": "users_select", "selected_user": "U0SAM"}},
     }
-    payload = sp.view_submission_payload(
+    payload = si.view_submission_payload(
         callback, values, user_id="U0DANA", private_metadata="{not json"
     )
     answer = await sx.submit(payload)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bridges.ai import AiSettings
+from standins import slack_interactivity as si
 from standins import slack_payloads as sp
 from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
 from standins.twilio import TwilioStandIn
@@ -93,7 +94,7 @@ async def test_mention_in_thread_runs_a_command(sx: SlackEnv) -> None:
 async def test_note_modal_shortcuts_and_assign_modal(sx: SlackEnv) -> None:
     header = await _conversation(sx)
     url = sx.slack.response_url(SALES, header["ts"])
-    click = sp.block_actions_payload(
+    click = si.block_actions_payload(
         "sms_note", "1", user_id="U0SAM", channel_id=SALES, message=header, response_url=url
     )
     await sx.interact(click)
@@ -101,7 +102,7 @@ async def test_note_modal_shortcuts_and_assign_modal(sx: SlackEnv) -> None:
     modal = next(iter(sx.slack.views.values()))
     assert modal["callback_id"] == "sms_note_modal"
     values = {"note": {"text": {"type": "plain_text_input", "value": "Prefers calls"}}}
-    submit = sp.view_submission_payload(
+    submit = si.view_submission_payload(
         "sms_note_modal", values, user_id="U0SAM", private_metadata=modal["private_metadata"]
     )
     await sx.interact(submit)
@@ -109,7 +110,7 @@ async def test_note_modal_shortcuts_and_assign_modal(sx: SlackEnv) -> None:
     assert any(t.startswith("🔒 *Note* by Sam") for t in sx.texts(header))
 
     lead_post = sx.thread(header)[0]
-    shortcut = sp.message_action_payload(
+    shortcut = si.message_action_payload(
         "sms_assign", lead_post, user_id="U0DANA", channel_id=SALES
     )
     await sx.interact(shortcut)
@@ -117,7 +118,7 @@ async def test_note_modal_shortcuts_and_assign_modal(sx: SlackEnv) -> None:
     assign = next(v for v in sx.slack.views.values() if v["callback_id"] == "sms_assign_modal")
     picked = {"assignee": {"user": {"type": "users_select", "selected_user": "U0SAM"}}}
     await sx.interact(
-        sp.view_submission_payload(
+        si.view_submission_payload(
             "sms_assign_modal",
             picked,
             user_id="U0DANA",
@@ -127,7 +128,7 @@ async def test_note_modal_shortcuts_and_assign_modal(sx: SlackEnv) -> None:
     await wait_for(lambda: "<@U0SAM>" in sx.card())
 
     url = sx.slack.response_url()
-    close = sp.message_action_payload(
+    close = si.message_action_payload(
         "sms_close", lead_post, user_id="U0DANA", channel_id=SALES, response_url=url
     )
     await sx.interact(close)
@@ -165,7 +166,7 @@ async def test_ai_draft_is_ephemeral_and_sent_on_click(
         async with SlackEnv.start(tmp_path, twilio, openai=settings) as sx:
             header = await _conversation(sx, "Can you come this week?")
             await sx.interact(
-                sp.block_actions_payload(
+                si.block_actions_payload(
                     "sms_draft", "1", user_id="U0DANA", channel_id=SALES, message=header
                 )
             )
@@ -177,7 +178,7 @@ async def test_ai_draft_is_ephemeral_and_sent_on_click(
             send = next(b for b in draft["blocks"] if b["type"] == "actions")["elements"][0]
             state = {"draft": {"text": {"type": "plain_text_input", "value": "Tuesday 9am?"}}}
             url = sx.slack.response_url(SALES, draft["message_ts"])
-            click = sp.block_actions_payload(
+            click = si.block_actions_payload(
                 "draft_send",
                 send["value"],
                 user_id="U0DANA",

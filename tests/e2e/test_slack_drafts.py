@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bridges.ai import AiSettings
-from standins import slack_payloads as sp
+from standins import slack_interactivity as si
 from standins.openai import DEFAULT_API_KEY, OpenAIStandIn
 from standins.twilio import TwilioStandIn
 from storage.models import Member, Message
@@ -37,7 +37,7 @@ async def ask_for_draft(sx: SlackEnv) -> tuple[dict[str, Any], dict[str, Any]]:
     await sx.sms_in("Can you come this week?")
     header = await sx.header()
     await wait_for(lambda: sx.thread(header))
-    click = sp.block_actions_payload(
+    click = si.block_actions_payload(
         "sms_draft", "1", user_id="U0DANA", channel_id=SALES, message=header
     )
     await sx.interact(click)
@@ -57,7 +57,7 @@ async def click_edit(
     its state); returns the modal that opened."""
     opened = len(sx.slack.views)
     state = {"draft": {"text": {"type": "plain_text_input", "value": typed}}} if typed else None
-    click = sp.block_actions_payload(
+    click = si.block_actions_payload(
         "draft_edit",
         buttons(draft)["Edit"]["value"],
         user_id="U0DANA",
@@ -74,7 +74,7 @@ async def click_edit(
 
 def submission(modal: dict[str, Any], text: str) -> dict[str, Any]:
     values = {"draft": {"text": {"type": "plain_text_input", "value": text}}}
-    return sp.view_submission_payload(
+    return si.view_submission_payload(
         modal["callback_id"],
         values,
         user_id="U0DANA",
