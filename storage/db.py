@@ -76,8 +76,8 @@ class _InlineSession(AsyncSession):
     """A session on the inline SQLite dialect. AsyncSession closes on exit in a task under
     `asyncio.shield`, so that a cancellation cannot leave the connection checked out; on
     this dialect close never suspends (sqlite3 is called directly), so no cancellation can
-    land in it, and the task and the loop turn it costs (a fifth of a short transaction,
-    bench/RESULTS.md) are saved."""
+    land in it, and the task and the loop turn it costs (about 15 % of a short
+    transaction, bench/RESULTS.md) are saved."""
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         await self.close()
