@@ -37,7 +37,8 @@ async def test_a_stop_under_a_paced_backlog_ends_within_its_bound(
         started = time.monotonic()
         await bridge.stop()
         took = time.monotonic() - started
-    assert took < paced.shutdown_seconds + 0.5, took
+    # The backlog would take 16 s; the margin over the bound is for a loaded CI machine.
+    assert took < paced.shutdown_seconds + 1.5, took
     assert len(twilio.messages) < len(LEADS)
 
     async with SmsBridge(replace(paced, sms_per_second=100.0), Options()) as again:
