@@ -37,15 +37,12 @@ class Core:
         self.drafter: Drafter | None = None
         # Set after a commit that queued work; the delivery worker's loop waits on it.
         self.work = asyncio.Event()
-        # How many times it was set: a worker that looked after the last one has seen all.
-        self.wakes = 0
 
     def now(self) -> datetime:
         return self.clock()
 
     def wake(self) -> None:
         """Tell the workers there is new work. Call after the commit, never before."""
-        self.wakes += 1
         self.work.set()
 
     @property

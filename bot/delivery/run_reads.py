@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import Label, Row, Table, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.views import media_view, message_view, view_of
@@ -36,26 +36,26 @@ ORGS, MEMBERS, IDENTITIES = Organization.__table__, Member.__table__, MemberIden
 ROUTES, THREADS = Route.__table__, Thread.__table__
 MESSAGES, POSTS, MEDIA = Message.__table__, ChatPost.__table__, Media.__table__
 
+
+def _prefixed(table: Table, prefix: str, *names: str) -> list[Label[Any]]:
+    """Columns of a joined table labelled `prefix + name`, read back through Prefixed."""
+    return [table.c[name].label(prefix + name) for name in names]
+
+
 # The conversation with its lead, line, organization and assignee (a row per chat
 # account of the assignee), the line's route here and the active thread here.
 _CONVERSATION = (
     select(
         CONVERSATIONS,
-        *(LEADS.c[k].label(f"lead_{k}") for k in ("phone", "name", "email", "company")),
-        LEADS.c.opted_out.label("lead_opted_out"),
-        LINES.c.phone.label("line_phone"),
-        LINES.c.label.label("line_label"),
-        ORGS.c.name.label("org_name"),
-        ORGS.c.timezone.label("org_zone"),
-        *(MEMBERS.c[k].label(f"assignee_{k}") for k in ("key", "name", "role")),
-        IDENTITIES.c.platform.label("identity_platform"),
-        IDENTITIES.c.user_id.label("identity_user"),
-        ROUTES.c.channel.label("route_channel"),
-        THREADS.c.id.label("thread_row"),
-        THREADS.c.workspace.label("thread_workspace"),
-        THREADS.c.channel.label("thread_channel"),
-        THREADS.c.thread_id.label("thread_post"),
-        THREADS.c.header_message_id.label("thread_header"),
+        *_prefixed(LEADS, "lead_", "phone", "name", "email", "company", "opted_out"),
+        *_prefixed(LINES, "line_", "phone", "label"),
+        *_prefixed(ORGS, "org_", "name", "timezone"),
+        *_prefixed(MEMBERS, "assignee_", "key", "name", "role"),
+        *_prefixed(IDENTITIES, "identity_", "platform", "user_id"),
+        *_prefixed(ROUTES, "route_", "channel"),
+        *_prefixed(
+            THREADS, "thread_", "id", "workspace", "channel", "thread_id", "header_message_id"
+        ),
     )
     .join(LEADS, LEADS.c.id == CONVERSATIONS.c.lead_id)
     .join(LINES, LINES.c.id == CONVERSATIONS.c.line_id)
@@ -79,11 +79,7 @@ _MESSAGES = (
     select(
         MESSAGES,
         POSTS.c.post_id,
-        MEDIA.c.id.label("media_id"),
-        MEDIA.c.url.label("media_url"),
-        MEDIA.c.token.label("media_token"),
-        MEDIA.c.content_type.label("media_type"),
-        MEDIA.c.filename.label("media_filename"),
+        *_prefixed(MEDIA, "media_", "id", "url", "token", "content_type", "filename"),
     )
     .outerjoin(POSTS, and_(POSTS.c.message_id == MESSAGES.c.id, POSTS.c.platform == _PLATFORM))
     .outerjoin(MEDIA, MEDIA.c.message_id == MESSAGES.c.id)
@@ -117,9 +113,13 @@ async def conversation(
         return None
     row = rows[0]
     view = view_of(
-        row, Prefixed(row, "lead_"), Prefixed(row, "line_"), _assignee(rows),
-        row.org_name, row.org_zone,
-    )  # fmt: skip
+        row,
+        Prefixed(row, "lead_"),
+        Prefixed(row, "line_"),
+        _assignee(rows),
+        row.org_name,
+        row.org_timezone,
+    )
     return view, row.route_channel, _thread(platform, rows)
 
 
@@ -141,9 +141,8 @@ async def messages(
         if row.post_id is not None:
             posted[row.id] = row.post_id
         if row.media_id is not None:
-            media[row.id][row.media_id] = media_view(
-                row.media_url, row.media_token, row.media_type, row.media_filename, media_url
-            )
+            m = Prefixed(row, "media_")
+            media[row.id][m.id] = media_view(m.url, m.token, m.content_type, m.filename, media_url)
     author_ids = {row.author_id for row in found.values() if row.author_id}
     authors: dict[int | None, Member] = {}
     if author_ids:  # replies typed in chat; an inbound SMS has none
@@ -162,18 +161,20 @@ def _assignee(rows: list[Row[Any]]) -> MemberView | None:
     first = rows[0]
     if first.assignee_id is None:
         return None
-    accounts = {r.identity_platform: r.identity_user for r in rows if r.identity_platform}
+    accounts = {r.identity_platform: r.identity_user_id for r in rows if r.identity_platform}
     return MemberView(
-        first.assignee_id, first.assignee_key, first.assignee_name, first.assignee_role,
+        first.assignee_id,
+        first.assignee_key,
+        first.assignee_name,
+        first.assignee_role,
         dict(sorted(accounts.items())),
-    )  # fmt: skip
+    )
 
 
 def _thread(platform: str, rows: list[Row[Any]]) -> ThreadRef | None:
     """The active thread here (the latest, were there ever two)."""
-    row = max(rows, key=lambda r: r.thread_row or 0)
-    if row.thread_row is None:
+    row = max(rows, key=lambda r: r.thread_id or 0)
+    if row.thread_id is None:
         return None
-    return ThreadRef(
-        platform, row.thread_channel, row.thread_post, row.thread_header, row.thread_workspace
-    )
+    t = Prefixed(row, "thread_")
+    return ThreadRef(platform, t.channel, t.thread_id, t.header_message_id, t.workspace)

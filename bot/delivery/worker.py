@@ -155,7 +155,6 @@ class Worker:
     async def _step(self) -> float:
         free = self.concurrency - len(self._running)
         started = self.core.now()
-        wakes = self.core.wakes
         claimed = await self._claim(free) if free > 0 else []
         for batch in claimed:
             task = asyncio.create_task(self._run(batch))
@@ -174,10 +173,7 @@ class Worker:
         # but blocked row would spin (bench/e2e.py: 8 looks per SMS).
         self._saturated = len(claimed) >= free
         if self.loop.signal.is_set():
-            if self._saturated or self.core.wakes != wakes:
-                return 0.0
-            # Woken only by commits made before this claim looked: it saw their work.
-            self.loop.signal.clear()
+            return 0.0
         return min(await self._next_wait(started), self.renew_every)
 
     async def _next_wait(self, now: datetime) -> float:
