@@ -24,7 +24,7 @@ from bridges.sms import TwilioSettings
 from standins.base import free_port, wait_for
 from standins.twilio import TwilioStandIn
 from storage.db import Database
-from storage.models import Conversation, Lead
+from storage.models import Conversation, Lead, Thread
 
 with warnings.catch_warnings():  # discord.py imports audioop, deprecated since Python 3.11
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
@@ -133,6 +133,20 @@ async def applied(app: SmsBridge, timeout: float = 10.0) -> None:
         return await intake.backlog() == 0
 
     await wait_for(none_left, timeout=timeout)
+
+
+async def thread_recorded(app: SmsBridge, thread_id: str, timeout: float = 10.0) -> None:
+    """Wait until the database knows a thread the chat stand-in already shows: the card is
+    posted before its thread is recorded, and a command typed in between finds nothing."""
+    assert app.core is not None
+    db = app.core.db
+
+    async def known() -> bool:
+        async with db.session() as session:
+            found = await session.scalar(select(Thread.id).where(Thread.thread_id == thread_id))
+        return found is not None
+
+    await wait_for(known, timeout=timeout)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from tests.conftest import (
     LINE,
     applied,
     make_settings,
+    thread_recorded,
     wait_for,
 )
 
@@ -98,9 +99,13 @@ async def text_in(bridge: SmsBridge, twilio: TwilioStandIn, body: str, **kw: Any
     await applied(bridge)
 
 
-async def the_thread(api: DiscordStandIn, channel: str = FORUM) -> dict[str, Any]:
+async def the_thread(
+    api: DiscordStandIn, bridge: SmsBridge, channel: str = FORUM
+) -> dict[str, Any]:
+    """The one thread in `channel`, once `bridge` has recorded it too."""
     threads = await wait_for(lambda: api.threads_of(channel))
     assert len(threads) == 1, threads
+    await thread_recorded(bridge, threads[0]["id"])
     return threads[0]
 
 

@@ -30,6 +30,7 @@ from tests.conftest import (
     LINE,
     applied,
     make_settings,
+    thread_recorded,
     wait_for,
     with_settings,
 )
@@ -113,7 +114,9 @@ class SlackEnv:
 
     async def header(self, index: int = 0, channel: str = SALES) -> dict[str, Any]:
         await wait_for(lambda: len(self.headers(channel)) > index)
-        return self.headers(channel)[index]
+        header = self.headers(channel)[index]
+        await thread_recorded(self.app, header["ts"])
+        return header
 
     def card(self, index: int = 0, channel: str = SALES) -> str:
         """The words on a header card as it is now (texts and fields of its blocks)."""

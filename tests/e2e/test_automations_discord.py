@@ -71,7 +71,7 @@ async def test_away_message_block_escalation_and_digest_on_discord(
         await core.run(block)
         await text_in(bridge, twilio, "Buy followers", from_=SPAMMER)
         await text_in(bridge, twilio, "My roof leaks")
-        thread = await the_thread(discord_api)  # one post: the blocked number opened none
+        thread = await the_thread(discord_api, bridge)  # one post: the blocked number opened none
         auto = await wait_for(
             lambda: [m for m in posts(discord_api, thread["id"]) if AWAY in m["content"]]
         )

@@ -85,7 +85,7 @@ async def test_discord_block_in_the_thread_and_report_with_the_chart_attached(
     dbridge: SmsBridge, discord_api: DiscordStandIn, twilio: TwilioStandIn, tmp_path: Path
 ) -> None:
     await text_in(dbridge, twilio, "Hello, roof leaking")
-    thread = await the_thread(discord_api)
+    thread = await the_thread(discord_api, dbridge)
     await wait_for(lambda: any(m.get("webhook_id") for m in posts(discord_api, thread["id"])))
 
     limited = await discord_api.command_interaction(thread["id"], LEE, "block")

@@ -49,7 +49,7 @@ def test_discord_offers_every_setting_the_core_knows() -> None:
 
 async def opened(bridge: SmsBridge, api: DiscordStandIn, twilio: TwilioStandIn) -> dict[str, Any]:
     await text_in(bridge, twilio, "Hello, roof leaking")
-    thread = await the_thread(api)
+    thread = await the_thread(api, bridge)
     await wait_for(lambda: any(m.get("webhook_id") for m in posts(api, thread["id"])))
     return thread
 

@@ -37,7 +37,7 @@ async def test_inbound_sms_opens_a_forum_post_with_tags_header_and_the_lead_mess
     dbridge: SmsBridge, discord_api: DiscordStandIn, twilio: TwilioStandIn
 ) -> None:
     await text_in(dbridge, twilio, "Hi, need a quote for a roof")
-    thread = await the_thread(discord_api)
+    thread = await the_thread(discord_api, dbridge)
     await wait_for(lambda: len(posts(discord_api, thread["id"])) >= 2)
     header, lead_post = posts(discord_api, thread["id"])[:2]
     assert header["id"] == thread["id"]  # the forum post's starter message
@@ -55,7 +55,7 @@ async def test_inbound_sms_opens_a_forum_post_with_tags_header_and_the_lead_mess
 async def open_thread(bridge: SmsBridge, api: DiscordStandIn, twilio: TwilioStandIn) -> str:
     """An inbound SMS, mirrored: the thread id once the lead's post is there."""
     await text_in(bridge, twilio, "Hello?")
-    thread = await the_thread(api)
+    thread = await the_thread(api, bridge)
     await wait_for(lambda: any(m.get("webhook_id") for m in posts(api, thread["id"])))
     return str(thread["id"])
 
@@ -160,7 +160,7 @@ async def test_deleted_thread_gets_a_fresh_one(
     old = await open_thread(dbridge, discord_api, twilio)
     await discord_api.delete_channel(old)
     await text_in(dbridge, twilio, "Anyone there?")
-    new = await the_thread(discord_api)
+    new = await the_thread(discord_api, dbridge)
     assert new["id"] != old
     await wait_for(
         lambda: any(m["content"] == "Anyone there?" for m in posts(discord_api, new["id"]))
@@ -174,7 +174,7 @@ async def test_text_channel_route_gets_a_header_and_a_thread_from_it(
     app = await start_bridge(discord_settings(tmp_path, discord_api, twilio, TEXT_CHANNEL))
     try:
         await text_in(app, twilio, "Quote please")
-        thread = await the_thread(discord_api, TEXT_CHANNEL)
+        thread = await the_thread(discord_api, app, TEXT_CHANNEL)
         header = discord_api.messages[TEXT_CHANNEL][thread["id"]]  # the thread's starter
         assert header["embeds"][0]["title"].endswith(LEAD)
         await wait_for(
@@ -213,7 +213,7 @@ async def test_mms_both_ways_inbound_images_shown_and_discord_attachments_sent(
 ) -> None:
     photo = twilio.media_url("roof.png")
     await text_in(dbridge, twilio, "Here is the damage", media=[(photo, "image/png")])
-    thread = (await the_thread(discord_api))["id"]
+    thread = (await the_thread(discord_api, dbridge))["id"]
     lead_post = (
         await wait_for(lambda: [m for m in posts(discord_api, thread) if m.get("webhook_id")])
     )[0]

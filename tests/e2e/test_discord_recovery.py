@@ -40,7 +40,7 @@ async def test_what_was_typed_in_discord_while_down_is_read_back_notes_kept_repl
     app = await start_bridge(settings)
     try:
         await text_in(app, twilio, "Is Tuesday possible?")
-        thread = (await the_thread(discord_api))["id"]
+        thread = (await the_thread(discord_api, app))["id"]
         await wait_for(lambda: any("Tuesday" in p["content"] for p in posts(discord_api, thread)))
     finally:
         await app.stop()
@@ -74,7 +74,7 @@ async def test_a_forum_post_made_before_a_crash_is_found_again_by_its_card(
     app = await start_bridge(discord_settings(tmp_path, discord_api, twilio))
     try:
         await text_in(app, twilio, "Hello from the lead")
-        post = await the_thread(discord_api)
+        post = await the_thread(discord_api, app)
         assert app.core is not None
         async with app.core.db.session() as s:
             conversation = await s.scalar(select(Conversation))

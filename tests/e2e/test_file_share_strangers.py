@@ -37,7 +37,7 @@ async def test_a_strangers_discord_attachment_is_refused_before_it_is_fetched(
     dbridge: SmsBridge, discord_api: DiscordStandIn, twilio: TwilioStandIn
 ) -> None:
     await text_in(dbridge, twilio, "Hello?")
-    thread = (await the_thread(discord_api))["id"]
+    thread = (await the_thread(discord_api, dbridge))["id"]
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
     await discord_api.message_create(thread, OUTSIDER, "mine", [("x.png", png, "image/png")])
     refusal = await wait_for(

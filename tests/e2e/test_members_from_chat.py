@@ -113,7 +113,7 @@ async def test_discord_admin_adds_a_member_with_the_user_option_and_removes_them
     )
     try:
         await text_in(app, twilio, "Hello from the lead")
-        thread = await the_thread(discord_api)
+        thread = await the_thread(discord_api, app)
         channel = thread["id"]
 
         refused = await discord_command(

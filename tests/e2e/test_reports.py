@@ -10,6 +10,7 @@ import copy
 import csv
 import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -43,7 +44,15 @@ def directory() -> Any:
 
 
 async def cli(argv: list[str]) -> int:
-    return await asyncio.to_thread(main, argv)
+    """The command line in this process; its logging set-up (a handler on this test's
+    captured stderr, which closes with the test) is undone so later tests log normally."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return await asyncio.to_thread(main, argv)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 async def scripted_week(sx: SlackEnv, start: datetime) -> None:

@@ -83,7 +83,7 @@ async def test_a_route_added_from_discord_mirrors_and_takes_replies_in_its_threa
             0
         ] == 200
         await applied(app)
-        thread = await the_thread(discord_api, TEXT_CHANNEL)
+        thread = await the_thread(discord_api, app, TEXT_CHANNEL)
         await discord_api.message_create(thread["id"], DANA, "Sure, Monday?", guild_id=GUILD)
         await wait_for(lambda: [m["body"] for m in twilio.messages] == ["Sure, Monday?"])
     finally:

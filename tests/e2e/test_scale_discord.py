@@ -42,7 +42,7 @@ async def test_a_web_process_queues_discord_posts_the_gateway_process_sends_them
     try:
         assert web.plugins == {} and set(gateway.plugins) == {"discord"}
         await text_in(web, twilio, "Hi, is Friday free?")
-        thread = await the_thread(discord_api)
+        thread = await the_thread(discord_api, web)
         await wait_for(lambda: any(
             p.get("content") == "Hi, is Friday free?" for p in posts(discord_api, thread["id"])
         ))  # fmt: skip
