@@ -34,7 +34,7 @@ from bench.common import (
 )
 from bot.delivery.pacing import Pacer
 from standins.slack import SlackStandIn
-from standins.slack_web import RateLimited
+from standins.slack_errors import RateLimited
 
 BOT_TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret"

@@ -2,32 +2,25 @@
 slack_bolt clients: `AsyncWebClient(base_url=standin.url + "/api/")`,
 `SocketModeClient(app_token, web_client=...)`.
 
-The in-memory workspace and its Web API methods live in slack_web.py; what Slack sends to
-an app is built in slack_payloads.py (signed events, commands) and slack_interactivity.py
-(interactivity payloads, views)."""
+The in-memory workspace and its Web API methods live in slack_web.py, Socket Mode in
+slack_socket.py; what Slack sends to an app is built in slack_payloads.py (signed
+events, commands) and slack_interactivity.py (interactivity payloads, views)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import mimetypes
 import time
 import uuid
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from standins import slack_payloads as sp
 from standins.base import StandIn
-from standins.slack_web import (
-    BOT_NAME,
-    RateLimited,
-    SlackError,
-    SlackWorkspace,
-    json_arg,
-    truthy,
-    user_object,
-)
+from standins.slack_errors import RateLimited, SlackError, json_arg, truthy
+from standins.slack_socket import SlackSocketMode
+from standins.slack_web import BOT_NAME, SlackWorkspace, user_object
 
 __all__ = ["SlackError", "SlackStandIn", "file_object"]
 
@@ -61,7 +54,7 @@ def file_object(
     # fmt: on
 
 
-class SlackStandIn(SlackWorkspace, StandIn):
+class SlackStandIn(SlackSocketMode, SlackWorkspace, StandIn):
     """Slack Web API (`/api/<method>`), file upload/download URLs, response_url and
     Socket Mode (`/socket`) on one loopback aiohttp server."""
 
@@ -78,13 +71,8 @@ class SlackStandIn(SlackWorkspace, StandIn):
         SlackWorkspace.__init__(self, team_id, bot_user_id, bot_id, rate_limit_per_channel, burst)
         self.bot_token, self.app_token = bot_token, app_token
         self.responses: list[dict[str, Any]] = []
-        self.acks: dict[str, dict[str, Any]] = {}
-        self.socket_envelopes: list[dict[str, Any]] = []
-        self.socket_connections = 0
         self._response_targets: dict[str, tuple[str | None, str | None]] = {}
-        self._sockets: list[web.WebSocketResponse] = []
-        self._tickets: set[str] = set()
-        self._changed = asyncio.Condition()
+        self._socket_init()
         StandIn.__init__(self)
         self.add_user(bot_user_id, BOT_NAME, is_bot=True)
 
@@ -105,8 +93,7 @@ class SlackStandIn(SlackWorkspace, StandIn):
         return json.dumps({"ok": False, "error": error})
 
     async def stop(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close()
+        await self._close_sockets()
         await super().stop()
 
     # ---- helpers for tests ---------------------------------------------------------
@@ -328,94 +315,3 @@ class SlackStandIn(SlackWorkspace, StandIn):
         if fid not in self.file_data:
             return web.Response(status=404, text="file_not_found")
         return web.Response(body=self.file_data[fid], content_type=self.files[fid]["mimetype"])
-
-    # ---- Socket Mode ---------------------------------------------------------------
-
-    def api_apps_connections_open(self, a: dict[str, Any]) -> dict[str, Any]:
-        ticket = uuid.uuid4().hex
-        self._tickets.add(ticket)
-        ws_base = self.url.replace("http://", "ws://", 1)
-        return {"url": f"{ws_base}/socket?ticket={ticket}&app_id={sp.API_APP_ID}"}
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def _socket(self, request: web.Request) -> web.StreamResponse:
-        ticket = request.query.get("ticket", "")
-        if ticket not in self._tickets:  # tickets come from apps.connections.open, once
-            return web.Response(status=401, text="invalid ticket")
-        self._tickets.discard(ticket)
-        ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        self.socket_connections += 1
-        # fmt: off
-        await ws.send_json({"type": "hello", "num_connections": len(self._sockets),
-                            "debug_info": {"host": "applink-standin", "build_number": 1,
-                                           "approximate_connection_time": 18060},
-                            "connection_info": {"app_id": sp.API_APP_ID}})
-        # fmt: on
-        await self._notify()
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                data = json.loads(msg.data)
-                if isinstance(data, dict) and data.get("envelope_id"):
-                    self.acks[data["envelope_id"]] = data
-                    await self._notify()
-        finally:
-            self._sockets.remove(ws)
-            await self._notify()
-        return ws
-
-    async def wait_socket(self, connections: int = 1, timeout: float = 5) -> None:
-        """Wait until `connections` websockets were opened in all and one is open now."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(
-                lambda: self.socket_connections >= connections and bool(self._sockets)
-            )
-
-    async def socket_send(
-        self,
-        payload_type: str,
-        payload: dict[str, Any],
-        envelope_id: str | None = None,
-        accepts_response_payload: bool = False,
-        *,
-        retry_attempt: int = 0,
-        retry_reason: str = "",
-    ) -> str:
-        """Push an envelope ("events_api", "slash_commands", "interactive") down the
-        newest open socket; returns its envelope_id."""
-        await self.wait_socket(1)
-        envelope: dict[str, Any] = {
-            "envelope_id": envelope_id or str(uuid.uuid4()),
-            "payload": payload,
-            "type": payload_type,
-            "accepts_response_payload": accepts_response_payload,
-        }
-        if payload_type == "events_api":
-            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
-        self.socket_envelopes.append(envelope)
-        await self._sockets[-1].send_json(envelope)
-        return envelope["envelope_id"]
-
-    async def wait_ack(self, envelope_id: str, timeout: float = 5) -> dict[str, Any]:
-        """The client's ack `{"envelope_id": ..., "payload": ...}` of an envelope."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: envelope_id in self.acks)
-        return self.acks[envelope_id]
-
-    async def socket_disconnect(
-        self, reason: str = "refresh_requested", *, close: bool = False
-    ) -> None:
-        """Send Slack's `disconnect` message (the client reconnects through
-        apps.connections.open), or with `close` just drop the sockets."""
-        for ws in list(self._sockets):
-            if close:
-                await ws.close()
-            else:
-                debug = {"host": "applink-standin"}
-                await ws.send_json({"type": "disconnect", "reason": reason, "debug_info": debug})

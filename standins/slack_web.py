@@ -5,51 +5,21 @@ and shapes of Slack's OpenAPI spec; errors are raised as `SlackError(code)`."""
 from __future__ import annotations
 
 import base64
-import json
 import math
 import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from standins import slack_interactivity as si
 from standins import slack_payloads as sp
+from standins.slack_errors import RateLimited, SlackError, json_arg, truthy
+from standins.slack_views import SlackViews
 
 BOT_NAME = "smsbridge"
 
 
-class SlackError(Exception):
-    """An API error, answered as HTTP 200 `{"ok": false, "error": code}`."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class RateLimited(Exception):
-    """Answered as HTTP 429 with `Retry-After` (whole seconds, at least 1)."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
 def ts_key(ts: str) -> tuple[int, ...]:
     return tuple(int(p) for p in ts.split("."))
-
-
-def json_arg(value: Any, error: str = "invalid_arguments") -> Any:
-    """Form bodies carry JSON arguments (blocks, view, files...) as strings."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise SlackError(error) from None
-    return value
-
-
-def truthy(value: Any) -> bool:
-    return value in (True, 1, "1", "true", "True")
 
 
 def user_object(
@@ -83,7 +53,7 @@ def user_object(
     # fmt: on
 
 
-class SlackWorkspace:
+class SlackWorkspace(SlackViews):
     """Channels, messages, users, files, views. `messages[channel]` holds every message
     in ts order; a reply has `thread_ts` (its parent's ts, which the parent carries too);
     a bot post keeps the call's arguments under `_args` (not shown by the API)."""
@@ -241,18 +211,6 @@ class SlackWorkspace:
         nxt = base64.b64encode(f"offset:{start + limit}".encode()).decode() if rest else ""
         return {"messages": page, "has_more": bool(rest), "response_metadata": {"next_cursor": nxt}}
 
-    def _view(self, spec: Any, view_id: str | None = None) -> dict[str, Any]:
-        spec = json_arg(spec)
-        if not isinstance(spec, dict) or spec.get("type") not in ("modal", "home"):
-            raise SlackError("invalid_arguments")
-        # Slack refuses a view past its limits: 24-character title and buttons, 3,000
-        # characters of private_metadata, 100 blocks.
-        names = [(spec.get(k) or {}).get("text", "") for k in ("title", "submit", "close")]
-        too_long = any(len(n) > 24 for n in names) or len(spec.get("private_metadata", "")) > 3000
-        if too_long or len(spec.get("blocks") or []) > 100:
-            raise SlackError("invalid_arguments")
-        return si.view_object(spec, view_id=view_id, team_id=self.team_id, bot_id=self.bot_id)
-
     # ---- Web API methods: api_<method, dots as underscores>(args) -> answer ------------
 
     def api_auth_test(self, a: dict[str, Any]) -> dict[str, Any]:
@@ -408,34 +366,3 @@ class SlackWorkspace:
         if a.get("user") not in self.users:
             raise SlackError("user_not_found")
         return {"user": self.users[a["user"]]}
-
-    def api_views_open(self, a: dict[str, Any]) -> dict[str, Any]:
-        if not a.get("trigger_id"):
-            raise SlackError("invalid_trigger_id")
-        view = self._view(a.get("view"))
-        self.views[view["id"]] = view
-        return {"view": view}
-
-    def api_views_publish(self, a: dict[str, Any]) -> dict[str, Any]:
-        if not a.get("user_id"):
-            raise SlackError("invalid_arguments")
-        old = self.home_views.get(a["user_id"])
-        view = self._view(a.get("view"), old["id"] if old else None)
-        self.home_views[a["user_id"]] = self.views[view["id"]] = view
-        return {"view": view}
-
-    def api_views_update(self, a: dict[str, Any]) -> dict[str, Any]:
-        ext = a.get("external_id")
-        old = self.views.get(a.get("view_id") or "") or next(
-            (v for v in self.views.values() if ext and v["external_id"] == ext), None
-        )
-        if old is None:
-            raise SlackError("not_found")
-        if a.get("hash") and a["hash"] != old["hash"]:
-            raise SlackError("hash_conflict")
-        view = self._view(a.get("view"), old["id"])
-        self.views[view["id"]] = view
-        for user, home in self.home_views.items():
-            if home["id"] == view["id"]:
-                self.home_views[user] = view
-        return {"view": view}
