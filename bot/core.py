@@ -1,12 +1,13 @@
-"""The core context every service and worker shares: database, settings, clock, and the
-signal that wakes the delivery workers after a commit."""
+"""The core context every service and worker shares: database, settings, clock, the
+signal that wakes the delivery workers after a commit, and this process's worker for
+deliveries claimed in the transaction that queued them."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +15,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.ports import Drafter
 from storage.db import Database
-from storage.models import utcnow
+from storage.models import Delivery, utcnow
 
 T = TypeVar("T")
+
+# session.info keys. AFTER_COMMIT: callables to run once the transaction committed.
+# HANDED: what it queued went to this process's worker (Runner.adopt), so unless it
+# also queued something else (bot.delivery.queue.QUEUED) no worker needs waking.
+AFTER_COMMIT = "smsbridge.after_commit"
+HANDED = "smsbridge.handed"
+QUEUED = "smsbridge.queued"
+
+
+class Runner(Protocol):
+    """This process's delivery worker, as a transaction that queues deliveries sees it:
+    rows it writes already claimed (`claimed_values`) are run by `adopt` after the
+    commit, with no claim statement and no wake-up of their own."""
+
+    def room(self, lane: str) -> int:
+        """How many more batches of `lane` it would start now (0: not a lane it runs)."""
+        ...
+
+    def claimed_values(self, now: datetime) -> dict[str, object]:
+        """Columns of a delivery row claimed by this worker at `now`."""
+        ...
+
+    def adopt(self, batches: list[list[Delivery]]) -> None: ...
 
 
 class Core:
@@ -37,6 +61,8 @@ class Core:
         self.drafter: Drafter | None = None
         # Set after a commit that queued work; the delivery worker's loop waits on it.
         self.work = asyncio.Event()
+        # This process's delivery worker, while it runs.
+        self.runner: Runner | None = None
 
     def now(self) -> datetime:
         return self.clock()
@@ -60,7 +86,10 @@ class Core:
             try:
                 async with self.db.session() as session, session.begin():
                     result = await work(session)
-                self.wake()
+                for callback in session.info.get(AFTER_COMMIT, ()):
+                    callback()
+                if not session.info.get(HANDED) or session.info.get(QUEUED):
+                    self.wake()
                 return result
             except IntegrityError:
                 if attempt == retries - 1:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import QUEUED
 from storage.models import ChatPost, Conversation, Delivery, Message
 
 SMS_SEND = "sms.send"
@@ -20,9 +21,6 @@ CHAT_REPORT = "chat.report"  # a report and its chart in a channel (no conversat
 CHAT_POST = "chat.post"  # a line in a channel (no conversation): an admin change
 # A copy rewritten or taken down: its author edited, locked or deleted it on another platform.
 CHAT_EDIT = "chat.edit"
-
-
-QUEUED = "smsbridge.queued"  # session.info key: this transaction queued a delivery
 
 
 def enqueue(

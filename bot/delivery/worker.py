@@ -6,7 +6,12 @@ Claiming is a conditional UPDATE (pending -> running with a lease) of heads sele
 FOR UPDATE SKIP LOCKED, so several processes on one PostgreSQL database share the work
 without taking the same row twice or waiting on each other. A process renews the lease
 of what it runs; the rows of one that died expire and are taken over by the others.
-The loop, its wake-up and the retry backoff are bot/jobs.py's."""
+The loop, its wake-up and the retry backoff are bot/jobs.py's.
+
+A transaction that queues deliveries may also claim them for this worker (Core.runner:
+the intake does for a received SMS's chat posts when nothing else waits in their lane):
+they run as soon as it commits, without a wake-up, a look for heads and a claim of
+their own (bench/RESULTS.md)."""
 
 from __future__ import annotations
 
@@ -99,8 +104,11 @@ class Worker:
 
     def start(self) -> None:
         self.loop.start()
+        self.core.runner = self
 
     async def stop(self) -> None:
+        if self.core.runner is self:
+            self.core.runner = None
         await self.loop.stop()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
@@ -156,10 +164,7 @@ class Worker:
         free = self.concurrency - len(self._running)
         started = self.core.now()
         claimed = await self._claim(free) if free > 0 else []
-        for batch in claimed:
-            task = asyncio.create_task(self._run(batch))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        self.adopt(claimed)
         now = self.core.now()
         if (now - self._last_renewal).total_seconds() > self.renew_every:
             self._last_renewal = now
@@ -175,6 +180,27 @@ class Worker:
         if self.loop.signal.is_set():
             return 0.0
         return min(await self._next_wait(started), self.renew_every)
+
+    def room(self, lane: str) -> int:
+        if lane not in self.handlers:
+            return 0
+        return max(0, self.concurrency - len(self._running))
+
+    def claimed_values(self, now: datetime) -> dict[str, object]:
+        return {
+            "status": "running",
+            "attempts": 1,
+            "lease_until": now + self.lease,
+            "worker": self.name,
+        }
+
+    def adopt(self, batches: list[list[Delivery]]) -> None:
+        """Run batches claimed for this worker (by _claim, or by the transaction that
+        queued them); a close wakes the loop for what waits behind them."""
+        for batch in batches:
+            task = asyncio.create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     async def _next_wait(self, now: datetime) -> float:
         """Until the next delivery planned later than `now` (a retry, the undo window),

@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core import Core
+from bot.core import AFTER_COMMIT, HANDED, Core
 from bot.delivery import queue
 from bot.domain.compliance import classify_keyword
 from bot.domain.phones import InvalidSender, normalize_sender
@@ -70,10 +70,9 @@ _LEADS = (  # a row per conversation of each lead (one with none for a lead with
         Lead.phone.in_(bindparam("phones", expanding=True)),
     )
 )  # fmt: skip
-_HEADERS_WAITING = select(Delivery.conversation_id, Delivery.lane).where(
+_UNFINISHED = select(Delivery.conversation_id, Delivery.lane, Delivery.kind, Delivery.status).where(
     Delivery.conversation_id.in_(bindparam("ids", expanding=True)),
-    Delivery.kind == queue.CHAT_HEADER,
-    Delivery.status == "pending",
+    Delivery.status.in_(("pending", "running")),
 )
 _NEW_LEADS = insert(LEADS).returning(LEADS.c.id, sort_by_parameter_order=True)
 _NEW_CONVERSATIONS = insert(CONVERSATIONS).returning(
@@ -81,6 +80,7 @@ _NEW_CONVERSATIONS = insert(CONVERSATIONS).returning(
 )
 _NEW_MESSAGES = insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True)
 _NEW_MEDIA, _NEW_DELIVERIES = insert(MEDIA), insert(DELIVERIES)
+_NEW_DELIVERIES_IDS = insert(DELIVERIES).returning(DELIVERIES.c.id, sort_by_parameter_order=True)
 
 
 @dataclass
@@ -243,9 +243,13 @@ async def _write(
     ]
     if media:
         await session.execute(_NEW_MEDIA, media)
-    deliveries = await _deliveries(session, common, message_ids, now)
-    if deliveries:
+    deliveries, claimed = await _deliveries(core, session, common, message_ids, now)
+    if claimed:
+        ids = await session.scalars(_NEW_DELIVERIES_IDS, deliveries)
+        _hand_over(core, session, deliveries, list(ids))
+    elif deliveries:
         await session.execute(_NEW_DELIVERIES, deliveries)
+    if len(claimed) < len(deliveries):
         session.info[queue.QUEUED] = True
     for s, mid in zip(common, message_ids, strict=True):
         outcomes[s.index] = Done("stored", conversation_id=s.conversation_id, message_id=mid)
@@ -298,32 +302,69 @@ def _message(s: _Sms, now: datetime) -> dict[str, object]:
 
 
 async def _deliveries(
-    session: AsyncSession, common: list[_Sms], message_ids: list[int], now: datetime
-) -> list[dict[str, object]]:
+    core: Core, session: AsyncSession, common: list[_Sms], message_ids: list[int], now: datetime
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """Per SMS, in this order (as one at a time): its post on each chat platform of its
-    line, then a header refresh there unless one is waiting already."""
+    line, then a header refresh there unless one is waiting already. Where nothing is
+    unfinished in that conversation's lane and this process's worker runs the lane, the
+    rows are written claimed for it (the second list), and run once this commits."""
     waiting: set[tuple[int, str]] = set()
+    busy: set[tuple[int, str]] = set()
     known = [s.conversation_id for s in common if not s.new_conversation]
     if known:
-        rows = await session.execute(_HEADERS_WAITING, {"ids": known})
-        waiting = {(cid, lane) for cid, lane in rows if cid is not None}
+        for cid, lane, kind, status in await session.execute(_UNFINISHED, {"ids": known}):
+            busy.add((cid, lane))
+            if kind == queue.CHAT_HEADER and status == "pending":
+                waiting.add((cid, lane))
+    runner = core.runner
+    room = {p: runner.room(p) for p in core.chat_platforms} if runner is not None else {}
+    claim = runner.claimed_values(now) if runner is not None else {}
     rows_out: list[dict[str, object]] = []
+    claimed: list[dict[str, object]] = []
     for s, mid in zip(common, message_ids, strict=True):
+        # One SMS per conversation here: a lane's rows are its post and header refresh,
+        # one batch for the chat handler (it absorbs the refresh).
+        mine = set()
+        for platform in s.line.platforms:
+            if room.get(platform, 0) > 0 and (s.conversation_id, platform) not in busy:
+                mine.add(platform)
+                room = {p: n - 1 for p, n in room.items()}  # one worker, shared slots
         for kind in (queue.CHAT_MESSAGE, queue.CHAT_HEADER):
             for platform in s.line.platforms:
                 if kind == queue.CHAT_HEADER and (s.conversation_id, platform) in waiting:
                     continue
-                rows_out.append(
-                    {
-                        "kind": kind,
-                        "lane": platform,
-                        "conversation_id": s.conversation_id,
-                        "message_id": mid if kind == queue.CHAT_MESSAGE else None,
-                        "payload": {},
-                        "status": "pending",
-                        "attempts": 0,
-                        "run_at": now,
-                        "created_at": now,
-                    }
-                )
-    return rows_out
+                row: dict[str, object] = {
+                    "kind": kind,
+                    "lane": platform,
+                    "conversation_id": s.conversation_id,
+                    "message_id": mid if kind == queue.CHAT_MESSAGE else None,
+                    "payload": {},
+                    "status": "pending",
+                    "attempts": 0,
+                    "run_at": now,
+                    "created_at": now,
+                    "lease_until": None,
+                    "worker": None,
+                }
+                if platform in mine:
+                    row.update(claim)
+                    claimed.append(row)
+                rows_out.append(row)
+    return rows_out, claimed
+
+
+def _hand_over(
+    core: Core, session: AsyncSession, rows: list[dict[str, object]], ids: list[int]
+) -> None:
+    """After the commit, the claimed rows go to this process's worker, a batch per
+    conversation and lane in the order they were written."""
+    runner = core.runner
+    assert runner is not None
+    batches: dict[tuple[object, object], list[Delivery]] = {}
+    for row, delivery_id in zip(rows, ids, strict=True):
+        if row["status"] == "running":
+            batches.setdefault((row["conversation_id"], row["lane"]), []).append(
+                Delivery(id=delivery_id, **row)
+            )
+    session.info.setdefault(AFTER_COMMIT, []).append(lambda: runner.adopt(list(batches.values())))
+    session.info[HANDED] = True
