@@ -6,7 +6,9 @@ twentieth of the rate it was answered (bench/RESULTS.md, apply). Here the common
 (no STOP/START/HELP keyword, no automation of the organization that answers or screens,
 an open or new conversation whose assignee is not to be mentioned) is a fixed handful
 of statements per batch: look up lines, leads and conversations, insert what is new,
-and insert messages, media and chat deliveries with executemany.
+and insert messages, media and chat deliveries with executemany. Where a chat lane of
+the conversation is free, its deliveries are written already claimed for this process's
+worker, which runs them once the batch commits: no claim of their own (docs/JOBS.md).
 
 Every other SMS goes through `apply_inbound` one at a time, in the same transaction and
 before the common ones, so what it changes (a lead opted out, a conversation reopened)
@@ -324,7 +326,7 @@ async def _deliveries(
     for s, mid in zip(common, message_ids, strict=True):
         # One SMS per conversation here: a lane's rows are its post and header refresh,
         # one batch for the chat handler (it absorbs the refresh).
-        mine = set()
+        mine: set[str] = set()
         for platform in s.line.platforms:
             if room.get(platform, 0) > 0 and (s.conversation_id, platform) not in busy:
                 mine.add(platform)
