@@ -79,9 +79,10 @@ class Core:
         return f"{self.settings.public_url}/media/{token}"
 
     async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, retries: int = 3) -> T:
-        """Run `work` in one transaction and wake the workers after the commit. A unique-key
-        race with a concurrent twin (same webhook twice, same new lead) is retried: the
-        second run sees the twin's rows and takes the duplicate path."""
+        """Run `work` in one transaction; after the commit, run its AFTER_COMMIT callbacks
+        and wake the workers (unless all it queued was handed to this process's worker).
+        A unique-key race with a concurrent twin (same webhook twice, same new lead) is
+        retried: the second run sees the twin's rows and takes the duplicate path."""
         for attempt in range(retries):
             try:
                 async with self.db.session() as session, session.begin():
