@@ -19,7 +19,7 @@ from bot.results import Queued
 from bot.types import ChatRef
 from bridges.slack import views
 from bridges.slack.host import SlackHost
-from bridges.slack.listeners import run_command
+from bridges.slack.listeners import answer_by_url, run_command
 from bridges.slack.meta import (
     STALE_BUTTON,
     STALE_FORM,
@@ -55,7 +55,7 @@ def _message_place(body: dict[str, Any]) -> ChatRef:
 
 
 async def _say(respond: AsyncRespond, text: str) -> None:
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+    await answer_by_url(respond, text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp, plugin: SlackHost) -> None:
@@ -123,7 +123,7 @@ def register(app: AsyncApp, plugin: SlackHost) -> None:
             return
         original = (body.get("message") or {}).get("text") or ""
         done = f"{original}\n↻ Retried by <@{actor.user_id}>: {result.text}".strip()
-        await respond(text=done, replace_original=True)
+        await answer_by_url(respond, text=done, replace_original=True)
 
     @app.action("draft_send")
     @tracked
@@ -142,7 +142,7 @@ def register(app: AsyncApp, plugin: SlackHost) -> None:
             actor_of(body), where, meta.conversation, text, ai=meta.ai, once=meta.once
         )
         if isinstance(result, Queued):
-            await respond(text=f"✅ {result.text}", replace_original=True)
+            await answer_by_url(respond, text=f"✅ {result.text}", replace_original=True)
         else:
             await _say(respond, result.text)
 
@@ -178,7 +178,7 @@ def register(app: AsyncApp, plugin: SlackHost) -> None:
     @tracked
     async def on_draft_discard(ack: Any, respond: AsyncRespond) -> None:
         await ack()
-        await respond(delete_original=True)
+        await answer_by_url(respond, delete_original=True)
 
     @app.shortcut(re.compile(r"^sms_(note|assign)$"))
     @tracked

@@ -85,7 +85,7 @@ def register(app: AsyncApp, plugin: SlackHost) -> None:
         await ack()
 
         async def answer(text: str, blocks: list[dict[str, Any]] | None) -> None:
-            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            await answer_by_url(respond, text=text, blocks=blocks, response_type="ephemeral")
 
         channel, user = command.get("channel_id"), command.get("user_id")
         if not channel or not user:
@@ -114,6 +114,17 @@ def register(app: AsyncApp, plugin: SlackHost) -> None:
             await plugin.client.views_publish(user_id=user, view=view)
         except SlackApiError as exc:
             log.warning("slack: home tab not published: %s", exc.response.get("error"))
+
+
+async def answer_by_url(respond: AsyncRespond, **answer: Any) -> bool:
+    """Answer through the request's response_url. Slack sends one with every slash
+    command and every click on a message; a request without one (a click in a modal, or
+    a forged body) has nowhere to be answered: logged, not raised after the ack."""
+    if not respond.response_url:
+        log.info("slack: a request without a response_url; its answer is dropped")
+        return False
+    await respond(**answer)
+    return True
 
 
 async def run_command(

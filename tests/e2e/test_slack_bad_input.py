@@ -12,6 +12,7 @@ import pytest
 
 from standins import slack_interactivity as si
 from standins import slack_payloads as sp
+from tests.conftest import wait_for
 from tests.slack_fixtures import FORM, JSON, SALES, SECRET, SlackEnv, sx_fixture  # noqa: F401
 
 STALE = "out of date"
@@ -132,4 +133,25 @@ async def test_a_slash_command_without_a_channel_is_refused_not_crashed(
     fields.pop("channel_id")
     status, _ = await sp.post_signed(sx.events_url, sp.form_body(fields), FORM, SECRET)
     assert status < 500
+    no_traceback(caplog)
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"), [("draft_discard", None), ("sms_retry", "abc"), ("draft_send", "[]")]
+)
+async def test_a_click_without_a_response_url_is_logged_not_crashed(
+    sx: SlackEnv, caplog: pytest.LogCaptureFixture, action_id: str, value: str | None
+) -> None:
+    """Slack sends no response_url with a click in a modal; a body without one (forged,
+    or a button where we never put one) has nowhere to be answered."""
+    caplog.set_level(logging.INFO)
+    await sx.sms_in("Hello?")
+    header = await sx.header()
+    payload = si.block_actions_payload(
+        action_id, value, user_id="U0DANA", channel_id=SALES, message=header
+    )
+    del payload["response_url"]
+    assert await sx.submit(payload) == {}
+    await wait_for(lambda: any("answer is dropped" in r.getMessage() for r in caplog.records))
+    assert sx.twilio.messages == []
     no_traceback(caplog)
