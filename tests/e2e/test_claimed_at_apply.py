@@ -25,15 +25,21 @@ async def test_a_received_sms_reaches_its_thread_even_when_the_worker_claims_not
 
     monkeypatch.setattr(Worker, "_claim", claims_nothing)
     async with SlackEnv.start(tmp_path, twilio) as sx:
+        assert sx.app.core is not None
+        db = sx.app.core.db
+
+        async def all_done() -> bool:
+            async with db.session() as s:
+                return set(await s.scalars(select(Delivery.status))) == {"done"}
+
         await sx.sms_in("Is the roof quote ready?")
         header = await sx.header()
         await wait_for(lambda: "Is the roof quote ready?" in sx.texts(header))
+        # The first post closed: the lane is free for the next SMS to be claimed at apply.
+        await wait_for(all_done)
         await sx.sms_in("Also the gutters")
         await wait_for(lambda: "Also the gutters" in sx.texts(header))
-        assert sx.app.core is not None
-        async with sx.app.core.db.session() as s:
-            statuses = set(await s.scalars(select(Delivery.status)))
-        assert statuses == {"done"}
+        await wait_for(all_done)
 
 
 async def test_an_sms_arriving_while_its_lane_is_busy_is_posted_after_the_one_before(
