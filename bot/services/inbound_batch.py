@@ -319,7 +319,9 @@ async def _deliveries(
             if kind == queue.CHAT_HEADER and status == "pending":
                 waiting.add((cid, lane))
     runner = core.runner
+    # One worker: the lanes it runs share its free slots.
     room = {p: runner.room(p) for p in core.chat_platforms} if runner is not None else {}
+    lanes, free = {p for p, n in room.items() if n > 0}, max(room.values(), default=0)
     claim = runner.claimed_values(now) if runner is not None else {}
     rows_out: list[dict[str, object]] = []
     claimed: list[dict[str, object]] = []
@@ -328,9 +330,9 @@ async def _deliveries(
         # one batch for the chat handler (it absorbs the refresh).
         mine: set[str] = set()
         for platform in s.line.platforms:
-            if room.get(platform, 0) > 0 and (s.conversation_id, platform) not in busy:
+            if free > 0 and platform in lanes and (s.conversation_id, platform) not in busy:
                 mine.add(platform)
-                room = {p: n - 1 for p, n in room.items()}  # one worker, shared slots
+                free -= 1
         for kind in (queue.CHAT_MESSAGE, queue.CHAT_HEADER):
             for platform in s.line.platforms:
                 if kind == queue.CHAT_HEADER and (s.conversation_id, platform) in waiting:
