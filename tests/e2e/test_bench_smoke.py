@@ -15,6 +15,7 @@ async def test_end_to_end_benchmark_runs_and_loses_nothing() -> None:
     assert got.audit.ok, got.audit.summary()
     assert got.audit.sms == 20 and len(got.latency.seconds) == 20
     assert len(got.floor.seconds) == 20 and len(got.acks.seconds) == 20
+    assert got.floor_cpu > 0  # the bare mirror posted every SMS too
 
 
 async def test_burst_benchmark_runs_and_keeps_order_against_the_limit() -> None:
