@@ -9,8 +9,9 @@ the stand-in stores the post carrying that SMS, both on this process's monotonic
 The server is its own process (bench/slackload.py), so it shares no event loop with the
 sender and the stand-in.
 
-Baseline, same run, same stand-in: slack_sdk's AsyncWebClient posting into a thread
-directly at the same rate — the floor of any Slack post.
+Baselines, same run, same stand-in: slack_sdk's AsyncWebClient posting into a thread
+directly at the same rate — the floor of any Slack post's latency; and
+bench/bare_mirror.py taking the same webhooks — the floor of CPU per mirrored SMS.
 
 The stand-in has no limit, so the bridge's own per-channel pacing (Slack's 1 post/s per
 channel with a burst of 4, which 2 SMS/s per thread would exceed) is lifted in the
@@ -124,7 +125,8 @@ async def _floor_posts(
 async def measure(
     rate: float = RATE, seconds: float = SECONDS, conversations: int = CONVERSATIONS
 ) -> E2E:
-    """One run at the given scale: the floor first, then smsbridge."""
+    """One run at the given scale: the latency floor first, then smsbridge, then the CPU
+    floor (bench/bare_mirror.py)."""
     count = max(1, round(rate * seconds))
     with workdir() as tmp:
         async with TimedSlack(bot_token=BOT_TOKEN) as slack:
