@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import Core
 from bot.delivery import queue
+from bot.domain import sms_status
 from bot.domain.compliance import Keyword, classify_keyword
 from bot.domain.phones import InvalidSender, mask_phone, normalize_sender
 from bot.results import Done, Refused
@@ -26,22 +27,6 @@ from bot.types import InboundSms, StatusUpdate
 from storage.models import Conversation, Delivery, Lead, Line, Media, Message
 
 log = logging.getLogger(__name__)
-
-# A status never moves backwards: a late "sent" must not undo "delivered".
-STATUS_RANK = {
-    "pending": 0,
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 2,
-    "sending": 3,
-    "sent": 4,
-    "unknown": 4,
-    "delivered": 5,
-    "read": 6,
-    "undelivered": 5,
-    "failed": 5,
-    "canceled": 5,
-}
 
 
 async def apply_inbound(core: Core, session: AsyncSession, sms: InboundSms) -> Done | Refused:
@@ -203,8 +188,8 @@ async def apply_status(core: Core, session: AsyncSession, update_: StatusUpdate)
         message = await _unknown_send_for(session, update_)
     if message is None:
         return Refused(f"no message with sid {update_.provider_sid}")
-    old = STATUS_RANK.get(message.status or "", 0)
-    new = STATUS_RANK.get(update_.status)
+    old = sms_status.RANK.get(message.status or "", 0)
+    new = sms_status.RANK.get(update_.status)
     if new is None:
         return Refused(f"unknown status {update_.status!r}")
     if new < old or message.status == update_.status:

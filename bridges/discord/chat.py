@@ -183,7 +183,7 @@ class DiscordChat:
         not make the worker post it again."""
         if message.kind != "sms" or message.direction != "out":
             return
-        emoji = render.STATUS_EMOJI.get(message.status or "")
+        emoji = render.status_emoji(message.status)
         if emoji is None:
             return
         try:
@@ -192,7 +192,7 @@ class DiscordChat:
             log.warning("discord: could not mark a copy's status: %s", exc)
 
     async def show_status(self, thread: ThreadRef, post_id: str, message: MessageView) -> None:
-        emoji = render.STATUS_EMOJI.get(message.status or "")
+        emoji = render.status_emoji(message.status)
         if emoji is None:
             return
         target = self._partial(int(thread.thread_id)).get_partial_message(int(post_id))

@@ -161,7 +161,7 @@ class ThreadEvents:
                     # Only with an undo window: without one the send may already have
                     # moved the status on, and the worker shows that.
                     if self.facade.settings.undo_seconds > 0:
-                        await message.add_reaction(render.STATUS_EMOJI["pending"])
+                        await message.add_reaction(render.STAGE_EMOJI["waiting"])
                     if 1 < segments < 10:  # what it costs, on the mark: 2️⃣ = 2 segments
                         await message.add_reaction(f"{segments}\ufe0f\u20e3")
                     if cost:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import discord
 
+from bot.domain.sms_status import Stage, stage
 from bot.types import ConversationView, MessageView
 
 PLATFORM = "discord"
@@ -34,20 +35,25 @@ STATE_COLOURS = {
     "Closed": discord.Colour.light_grey(),
 }
 
-# One reaction per outbound status; the previous one is removed when the status moves.
-STATUS_EMOJI = {
-    "pending": "⏳",
-    "queued": "⏳",
-    "sending": "⏳",
+# One reaction per outbound SMS's stage (bot/domain/sms_status.py); the previous one is
+# removed when the stage moves.
+STAGE_EMOJI: dict[Stage, str] = {
+    "waiting": "⏳",
     "sent": "📤",
     "delivered": "✅",
-    "read": "✅",
     "failed": "❌",
-    "undelivered": "❌",
     "canceled": "🚫",
     "unknown": "❓",
 }
-ALL_STATUS_EMOJI = frozenset(STATUS_EMOJI.values())
+
+
+def status_emoji(status: str | None) -> str | None:
+    """The reaction for an SMS's status; None where it has none (not an outbound SMS)."""
+    found = stage(status)
+    return None if found is None else STAGE_EMOJI[found]
+
+
+ALL_STATUS_EMOJI = frozenset(STAGE_EMOJI.values())
 NOTE_MARK = "🔒"
 LOCK_EMOJI = "🔒"
 

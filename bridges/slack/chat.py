@@ -191,7 +191,7 @@ class SlackChat:
 
     async def show_status(self, thread: ThreadRef, post_id: str, message: MessageView) -> None:
         emoji = render.NOTE_EMOJI if message.kind == "note" else None
-        emoji = emoji or render.STATUS_EMOJI.get(message.status or "")
+        emoji = emoji or render.status_emoji(message.status)
         if emoji is not None:
             await self.mark(thread.channel, post_id, emoji)
 
@@ -323,7 +323,7 @@ class SlackChat:
             if message.event == "reopened":
                 self._broadcast_next(thread.thread_id)
             if post.kind == "outbound" and message.status:
-                emoji = render.STATUS_EMOJI.get(message.status)
+                emoji = render.status_emoji(message.status)
                 if emoji:
                     await self._quietly(self.mark(thread.channel, ts, emoji))
             if post.kind == "inbound":

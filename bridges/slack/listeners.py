@@ -249,7 +249,7 @@ async def _thread_message(
         case None:
             await unmapped(plugin, where, user)
         case Queued(held=held, text=said, cost=cost):
-            await _mark(plugin, channel, ts, render.STATUS_EMOJI["pending"])
+            await _mark(plugin, channel, ts, render.STAGE_EMOJI["waiting"])
             # What it costs, when more than one plain segment: the author can still
             # edit it inside the undo window.
             if held or cost:

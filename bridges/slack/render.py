@@ -10,25 +10,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.domain.sms_status import Stage, stage
 from bot.types import ConversationView, MediaView, MessageView
 
 PLATFORM = "slack"
 
-# Reactions that mark an outbound SMS's status on its chat copy.
-STATUS_EMOJI = {
-    "pending": "hourglass_flowing_sand",
-    "accepted": "outbox_tray",
-    "scheduled": "outbox_tray",
-    "queued": "outbox_tray",
-    "sending": "outbox_tray",
+# Reactions that mark an outbound SMS's stage on its chat copy (bot/domain/sms_status.py).
+STAGE_EMOJI: dict[Stage, str] = {
+    "waiting": "hourglass_flowing_sand",
     "sent": "outbox_tray",
     "delivered": "white_check_mark",
-    "read": "white_check_mark",
     "failed": "x",
-    "undelivered": "x",
     "canceled": "no_entry_sign",
     "unknown": "grey_question",
 }
+
+
+def status_emoji(status: str | None) -> str | None:
+    """The reaction for an SMS's status; None where it has none (not an outbound SMS)."""
+    found = stage(status)
+    return None if found is None else STAGE_EMOJI[found]
+
+
 NOTE_EMOJI = "lock"
 
 STATE_BADGE = {

@@ -73,10 +73,12 @@ async def test_thread_message_goes_out_as_sms_and_shows_its_status(
     await wait_for(lambda: twilio.messages)
     sent = twilio.messages[0]
     assert sent["to"] == LEAD and sent["body"] == "Hi! This is Dana from Acme."
-    await wait_for(lambda: "⏳" in reactions(discord_api, thread, mine["id"]))  # queued
-    assert "📱" in reactions(discord_api, thread, mine["id"])  # marked: it went out as SMS
-    await twilio.send_status_callbacks(sent["sid"], ("sent",))
+    # Twilio answered "queued": it has the SMS, so the post no longer shows it waiting.
     await wait_for(lambda: "📤" in reactions(discord_api, thread, mine["id"]))
+    assert reactions(discord_api, thread, mine["id"]) == {"📱", "📤"}  # 📱: it went as SMS
+    await twilio.send_status_callbacks(sent["sid"], ("sent",))
+    await asyncio.sleep(0.3)
+    assert reactions(discord_api, thread, mine["id"]) == {"📱", "📤"}
     await twilio.send_status_callbacks(sent["sid"], ("delivered",))
     await wait_for(lambda: "✅" in reactions(discord_api, thread, mine["id"]))
     assert reactions(discord_api, thread, mine["id"]) == {"📱", "✅"}

@@ -54,6 +54,21 @@ def our_marks(message: dict[str, Any]) -> set[str]:
     return {r["emoji"]["name"] for r in message.get("reactions", []) if r["me"]} & STATUS
 
 
+async def test_a_reply_shows_the_same_stage_on_both_platforms_while_it_waits_and_once_twilio_has_it(
+    both: tuple[SlackEnv, DiscordStandIn],
+) -> None:
+    sx, api = both
+    header, thread = await _threads(both)
+    reply = await sx.reply("U0DANA", "On my way", header)
+    copy = await wait_for(lambda: discord_copy(api, thread, "On my way"))
+    await wait_for(lambda: our_marks(api.get_message(thread, copy["id"])) == {"⏳"})
+    assert "hourglass_flowing_sand" in sx.reactions(reply["ts"])  # the undo window
+    await wait_for(lambda: sx.twilio.messages, timeout=15)  # Twilio answered "queued"
+    await wait_for(lambda: our_marks(api.get_message(thread, copy["id"])) == {"📤"})
+    await wait_for(lambda: "outbox_tray" in sx.reactions(reply["ts"]))
+    assert "hourglass_flowing_sand" not in sx.reactions(reply["ts"])
+
+
 async def test_a_reply_corrected_in_slack_shows_the_new_text_in_discord_and_goes_out_once(
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
