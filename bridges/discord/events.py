@@ -169,6 +169,9 @@ class ThreadEvents:
                 case Noted():
                     await message.add_reaction(render.NOTE_MARK)
                 case Refused():
+                    # A glance at the thread shows which post never went out; the reply
+                    # says why.
+                    await message.add_reaction(render.STAGE_EMOJI["canceled"])
                     await _reply(message, result.text)
                 case Drafted(typed_while_down=True, conversation_id=int(conversation_id)):
                     await _offer(message, result, conversation_id)

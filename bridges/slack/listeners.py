@@ -19,7 +19,16 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.commands import Command
 from bot.ports import Rejected, RetryLater, ThreadGone
-from bot.results import Drafted, FileReady, Listed, Noted, Queued, Reported, Result
+from bot.results import (
+    Drafted,
+    FileReady,
+    Listed,
+    Noted,
+    Queued,
+    Refused,
+    Reported,
+    Result,
+)
 from bot.types import Actor, ChatRef, ChatReply, OutboundFile
 from bridges.slack import render, settings_form, views
 from bridges.slack.files import FileRefused
@@ -260,6 +269,11 @@ async def _thread_message(
         case Drafted(conversation_id=int(conversation_id)):
             blocks = views.draft_blocks(result, conversation_id, channel, thread_ts)
             await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts, blocks=blocks)
+        case Refused():
+            # The why is ephemeral and gone on the next reload; the mark stays on the
+            # post, so a glance at the thread says this one never went out.
+            await _mark(plugin, channel, ts, render.STAGE_EMOJI["canceled"])
+            await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts)
         case _:
             await plugin.ephemeral(channel, user, result.text, thread_ts=thread_ts)
 

@@ -153,6 +153,8 @@ async def test_limited_member_and_outsider_are_refused(
     )
     assert str(refusal[0]["message_reference"]["message_id"]) == said["id"]
     assert f"<@{OUTSIDER}>" in refusal[0]["content"] and "not a member" in refusal[0]["content"]
+    mine = discord_api.messages[thread["id"]][said["id"]]  # marked: it never went out
+    assert {r["emoji"]["name"] for r in mine.get("reactions", []) if r["me"]} == {"🚫"}
     assert twilio.messages == []
 
 

@@ -180,9 +180,11 @@ async def test_refusals_are_ephemeral_and_send_nothing(sx: SlackEnv) -> None:
     assert [m["body"] for m in sx.twilio.messages] == ["Lee here, I can help"]
     await sx.sms_in("STOP")
     await wait_for(lambda: "Opted out" in sx.card())
-    await sx.reply("U0DANA", "Are you sure?", header)
+    refused = await sx.reply("U0DANA", "Are you sure?", header)
     await wait_for(lambda: sx.ephemerals_for("U0DANA"))
     assert "opted out" in sx.ephemerals_for("U0DANA")[0]
+    # The ephemeral is gone on the next reload; the post keeps saying it was not sent.
+    await wait_for(lambda: sx.reactions(refused["ts"]) == ["no_entry_sign"])
     assert len(sx.twilio.messages) == 1
 
 
