@@ -31,8 +31,8 @@ MEMORY = 5000  # recent posts (status marks) and threads (broadcast) kept in mem
 
 # What may have marked a post before a given mark (to take it off without a lookup).
 EARLIER_MARKS = {
-    "hourglass_flowing_sand": (),
-    "outbox_tray": ("hourglass_flowing_sand",),
+    render.STAGE_EMOJI["waiting"]: (),
+    render.STAGE_EMOJI["sent"]: (render.STAGE_EMOJI["waiting"],),
 }
 # A card is looked for from a little before its opening was recorded (clocks differ).
 CLOCK_SKEW = 60.0
@@ -272,7 +272,9 @@ class SlackChat:
             if before is not None:
                 stale: tuple[str, ...] = (before,)
             else:
-                stale = EARLIER_MARKS.get(emoji, ("hourglass_flowing_sand", "outbox_tray"))
+                stale = EARLIER_MARKS.get(
+                    emoji, (render.STAGE_EMOJI["waiting"], render.STAGE_EMOJI["sent"])
+                )
             for old in stale:
                 await self._react("reactions_remove", channel, ts, old)
             self._marks[key] = emoji
