@@ -16,6 +16,7 @@ from bot.facade import Facade
 from bot.results import Drafted, FileReady, Listed, Queued, Refused, Reported, Result
 from bot.types import Actor, ChatRef, LeadChange, LeadProfile
 from bot.warn_once import WarnOncePerMinute
+from bridges.discord import render
 from bridges.discord.components import DraftModal, draft_text, draft_view
 from bridges.discord.lead_form import LeadModal
 
@@ -124,28 +125,36 @@ class Actions:
                 text, embed = result.text, _items_embed(result)
             case _:
                 text, embed = result.text, None
+        await self._follow_up(interaction, text, embed=embed)
+
+    async def _follow_up(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        *,
+        embed: discord.Embed | None = None,
+        file: discord.File | None = None,
+    ) -> None:
+        """A private answer, in as many messages as Discord needs (the help and a big
+        team's report pass 2,000 characters); the embed or file comes with the last."""
+        parts = render.pieces(text)
         try:
-            await interaction.followup.send(
-                text[:2000],
-                embed=embed or discord.utils.MISSING,
-                ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                await interaction.followup.send(
+                    part,
+                    embed=embed if last and embed else discord.utils.MISSING,
+                    file=file if last and file else discord.utils.MISSING,
+                    ephemeral=True,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
         except discord.HTTPException as exc:
             log.warning("could not answer interaction %s: %s", interaction.id, exc)
 
     async def _show_report(self, interaction: discord.Interaction[Any], report: Reported) -> None:
         """The figures with the chart attached, for the member who asked."""
         chart = discord.File(io.BytesIO(report.chart), filename=report.filename)
-        try:
-            await interaction.followup.send(
-                report.text[:2000],
-                file=chart,
-                ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.HTTPException as exc:
-            log.warning("could not answer interaction %s: %s", interaction.id, exc)
+        await self._follow_up(interaction, report.text, file=chart)
 
     async def command(
         self, interaction: discord.Interaction[Any], text: str, *, header: bool = False

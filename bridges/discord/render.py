@@ -236,3 +236,28 @@ def plan_posts(messages: list[MessageView], conversation: ConversationView) -> l
         last.mentions.extend(mentions_for(message, conversation))
         previous = group
     return posts
+
+
+def pieces(text: str, limit: int = MAX_CONTENT) -> list[str]:
+    """`text` in messages Discord accepts, cut between lines (a line longer than a whole
+    message is cut where it must be): an answer longer than one message is sent whole,
+    in order, not truncated. No piece is empty (Discord refuses an empty message) unless
+    `text` is."""
+    out: list[str] = []
+    current: str | None = None
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current is not None:
+                out.append(current)
+                current = None
+            out.append(line[:limit])
+            line = line[limit:]
+        if current is not None and len(current) + 1 + len(line) <= limit:
+            current = f"{current}\n{line}"
+        else:
+            if current is not None:
+                out.append(current)
+            current = line
+    if current or not out:
+        out.append(current or "")
+    return out

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import SmsBridge
-from bot.domain.commands import SETTINGS
+from bot.domain.commands import HELP_TEXT, SETTINGS
 from bridges.ai import AiSettings
 from standins.discord import DiscordStandIn
 from standins.discord_interactions import answered, custom_ids
@@ -135,6 +135,20 @@ async def test_assign_picker_assigns_and_mentions_the_assignee(
     again = await discord_api.command_interaction(thread["id"], DANA, "assign", {"member": DANA})
     await answered(discord_api, again)
     assert followup_text(discord_api, again) == "Assigned to Dana."
+
+
+async def test_help_is_answered_whole_though_it_is_longer_than_one_discord_message(
+    dbridge: SmsBridge, discord_api: DiscordStandIn, twilio: TwilioStandIn
+) -> None:
+    thread = await opened(dbridge, discord_api, twilio)
+    asked = await discord_api.command_interaction(thread["id"], DANA, "help")
+    record = discord_api.interactions[asked["id"]]
+    assert len(HELP_TEXT) > 2000  # what made it lose its last lines
+    await wait_for(lambda: "note:" in "".join(f["content"] for f in record.followups))
+    parts = [f["content"] for f in record.followups]
+    assert len(parts) >= 2 and all(len(p) <= 2000 for p in parts)
+    assert all(f["flags"] & EPHEMERAL for f in record.followups)  # only the asker sees it
+    assert "\n".join(parts) == HELP_TEXT
 
 
 async def test_limited_member_and_outsider_are_refused(
