@@ -217,7 +217,11 @@ async def run() -> list[str]:
     verdict = "met" if lat.p(50) < 0.020 and lat.p(99) < 0.100 and a.ok else "MISSED"
     out.append(f"  target (p50 < 20 ms, p99 < 100 ms, nothing lost): {verdict}")
     verdict = "met" if lat.p(99) < 0.025 and got.cpu_ms() <= 3.0 and a.ok else "MISSED"
-    out.append(f"  target of #17 (p99 < 25 ms, <= 3 ms server CPU per SMS): {verdict}")
+    floor_ms = got.floor_cpu / max(a.sms, 1) * 1000
+    out.append(
+        f"  target of #17 (p99 < 25 ms, <= 3 ms server CPU per SMS): {verdict}; "
+        f"3 ms is {3.0 / floor_ms:.1f} x the stack's floor"
+    )
     quiet = await measure(rate=QUIET)
     out += [
         quiet.latency.line(f"at {QUIET:.0f}/s: webhook -> post", quiet.floor),
