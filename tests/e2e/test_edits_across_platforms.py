@@ -46,6 +46,17 @@ async def _threads(both: tuple[SlackEnv, DiscordStandIn]) -> tuple[dict[str, Any
     return header, thread
 
 
+async def _replied(
+    both: tuple[SlackEnv, DiscordStandIn], text: str
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Dana's reply typed in Slack, the Discord thread, and the reply's copy there."""
+    sx, api = both
+    header, thread = await _threads(both)
+    reply = await sx.reply("U0DANA", text, header)
+    copy = await wait_for(lambda: discord_copy(api, thread, text))
+    return reply, thread, copy
+
+
 def discord_copy(api: DiscordStandIn, thread: str, words: str) -> dict[str, Any] | None:
     return next((m for m in posts(api, thread) if words in m["content"]), None)
 
@@ -58,9 +69,7 @@ async def test_a_reply_shows_the_same_stage_on_both_platforms_while_it_waits_and
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, api = both
-    header, thread = await _threads(both)
-    reply = await sx.reply("U0DANA", "On my way", header)
-    copy = await wait_for(lambda: discord_copy(api, thread, "On my way"))
+    reply, thread, copy = await _replied(both, "On my way")
     await wait_for(lambda: our_marks(api.get_message(thread, copy["id"])) == {"⏳"})
     assert "hourglass_flowing_sand" in sx.reactions(reply["ts"])  # the undo window
     await wait_for(lambda: sx.twilio.messages, timeout=15)  # Twilio answered "queued"
@@ -73,9 +82,7 @@ async def test_a_reply_corrected_in_slack_shows_the_new_text_in_discord_and_goes
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, api = both
-    header, thread = await _threads(both)
-    fixed = await sx.reply("U0DANA", "See you at 5", header)
-    copy = await wait_for(lambda: discord_copy(api, thread, "See you at 5"))
+    fixed, thread, copy = await _replied(both, "See you at 5")
 
     assert await sx.send_event(sp.message_changed_event(SALES, fixed, "See you at 6")) == 200
     await wait_for(lambda: "See you at 6" in api.get_message(thread, copy["id"])["content"])
@@ -88,9 +95,7 @@ async def test_a_reply_locked_into_a_note_in_slack_is_a_note_in_discord_with_no_
     both: tuple[SlackEnv, DiscordStandIn],
 ) -> None:
     sx, api = both
-    header, thread = await _threads(both)
-    locked = await sx.reply("U0DANA", "Internal: he is rude", header)
-    copy = await wait_for(lambda: discord_copy(api, thread, "he is rude"))
+    locked, thread, copy = await _replied(both, "Internal: he is rude")
     await wait_for(lambda: our_marks(api.get_message(thread, copy["id"])) == {"⏳"})
 
     lock = sp.reaction_added_event("U0DANA", "lock", SALES, locked["ts"], item_user="U0DANA")
